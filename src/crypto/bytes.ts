@@ -57,6 +57,11 @@ export function fromUtf8(bytes: Uint8Array): string {
   }
 }
 
+function checkUint(value: number, bits: 8 | 16 | 32): void {
+  // DataView silently wraps out-of-range values; a wrapped counter would be a wrong message.
+  if (!Number.isInteger(value) || value < 0 || value >= 2 ** bits) throw new RangeError(`u${bits} out of range`);
+}
+
 /**
  * Append-only binary writer for the library's wire formats: fixed-width big-endian integers
  * and length-prefixed byte strings.
@@ -80,6 +85,7 @@ export class ByteWriter {
   }
 
   u8(value: number): this {
+    checkUint(value, 8);
     this.#reserve(1);
     this.#view.setUint8(this.#length, value);
     this.#length += 1;
@@ -87,6 +93,7 @@ export class ByteWriter {
   }
 
   u16(value: number): this {
+    checkUint(value, 16);
     this.#reserve(2);
     this.#view.setUint16(this.#length, value);
     this.#length += 2;
@@ -94,6 +101,7 @@ export class ByteWriter {
   }
 
   u32(value: number): this {
+    checkUint(value, 32);
     this.#reserve(4);
     this.#view.setUint32(this.#length, value);
     this.#length += 4;
@@ -172,6 +180,7 @@ export class ByteReader {
 
   /** Exactly `n` bytes, copied. */
   raw(n: number): Uint8Array {
+    if (!Number.isSafeInteger(n) || n < 0) throw new RangeError('raw length');
     this.#need(n);
     const out = this.#buf.slice(this.#offset, this.#offset + n);
     this.#offset += n;
