@@ -34,11 +34,17 @@ export interface IdentityKeyPair {
 function fromSeed(seed: Uint8Array): IdentityKeyPair {
   const s = sodium();
   const { publicKey: pub, privateKey } = s.crypto_sign_seed_keypair(seed);
+  const dhSecret = s.crypto_sign_ed25519_sk_to_curve25519(privateKey);
+  let dhPublic: IdentityDhPublicKey | undefined;
   return {
     publicKey: pub as IdentityPublicKey,
     secretKey: new SecretKey('identity', privateKey),
-    dhPublicKey: s.crypto_sign_ed25519_pk_to_curve25519(pub) as IdentityDhPublicKey,
-    dhSecretKey: new SecretKey('identity-dh', s.crypto_sign_ed25519_sk_to_curve25519(privateKey)),
+    // Computed on first use: X3DH needs only the secret half of our own identity. From the
+    // X25519 secret it costs one base-point multiplication, half of pk_to_curve25519.
+    get dhPublicKey(): IdentityDhPublicKey {
+      return (dhPublic ??= s.crypto_scalarmult_base(dhSecret) as IdentityDhPublicKey);
+    },
+    dhSecretKey: new SecretKey('identity-dh', dhSecret),
   };
 }
 

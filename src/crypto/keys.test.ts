@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { format, inspect } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fromHex, toHex } from './bytes';
+import { fromHex, toHex, utf8 } from './bytes';
+import { identityDhKey, verify } from './identity';
 import { isCryptoError } from './errors';
 import {
   SecretKey,
@@ -167,12 +168,15 @@ describe('publicKey', () => {
     for (const kind of ALL_KINDS) expect(thrownCode(() => publicKey(kind, new Uint8Array(32))), kind).toBe('INVALID_KEY');
   });
 
-  it('keys - an identity key that is not a valid Ed25519 point throws INVALID_KEY', () => {
+  it('keys - an identity key that is not a valid Ed25519 point is refused wherever it is used', () => {
     // The neutral element (small order) and y = p (a non-canonical encoding).
     const neutral = fromHex('0100000000000000000000000000000000000000000000000000000000000000');
     const nonCanonical = fromHex('edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f');
-    expect(thrownCode(() => publicKey('identity', neutral))).toBe('INVALID_KEY');
-    expect(thrownCode(() => publicKey('identity', nonCanonical))).toBe('INVALID_KEY');
+    for (const bytes of [neutral, nonCanonical]) {
+      const key = publicKey('identity', bytes); // not decoded here, by design (keys.ts)
+      expect(thrownCode(() => identityDhKey(key))).toBe('INVALID_KEY');
+      expect(verify(key, utf8('ctx'), utf8('message'), new Uint8Array(64))).toBe(false);
+    }
   });
 
   it('keys - isSmallOrderX25519 is false for a wrong length rather than throwing', () => {

@@ -118,14 +118,14 @@ export function isSmallOrderX25519(bytes: Uint8Array): boolean {
 
 /**
  * Makes a typed public key from untrusted bytes: length 32, not all zero, and for X25519
- * kinds not a small-order point. Ed25519 identity keys must also be valid curve points.
+ * kinds not a small-order point. Ed25519 identity keys are not decoded here (that costs as
+ * much as a DH): the only two things done with one, verify() and identityDhKey(), both refuse
+ * a key that is not a valid point of the prime-order group.
  */
 export function publicKey<K extends PublicKeyKind>(kind: K, bytes: Uint8Array): PublicKey<K> {
   if (bytes.length !== PUBLIC_KEY_BYTES) throw new CryptoError('INVALID_KEY', `${kind} public key length`);
   if (sodium().is_zero(bytes)) throw new CryptoError('INVALID_KEY', `${kind} public key is zero`);
-  if (kind === 'identity') {
-    if (!sodium().crypto_core_ed25519_is_valid_point(bytes)) throw new CryptoError('INVALID_KEY', 'identity key is not a valid point');
-  } else if (isSmallOrderX25519(bytes)) {
+  if (kind !== 'identity' && isSmallOrderX25519(bytes)) {
     throw new CryptoError('INVALID_KEY', `${kind} public key has small order`);
   }
   return bytes as PublicKey<K>;

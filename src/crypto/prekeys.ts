@@ -14,6 +14,7 @@ import {
   SYMMETRIC_KEY_BYTES,
   generateX25519,
   publicKey,
+  type IdentityDhPublicKey,
   type IdentityPublicKey,
   type KeyPair,
   type OneTimePrekeyPublicKey,
@@ -37,15 +38,13 @@ const MAX_PREKEY_ID = 0xffff_ffff;
 
 const BUNDLE_VERSION = 1;
 const BUNDLE_CONTEXT = utf8('Parley prekey bundle v1');
-const SIGNED_PREKEY_CONTEXT = utf8('Parley signed prekey v1');
 const KEY_PAIR_FORMAT_VERSION = 1;
 
+/** "Signed" because every bundle that carries it is signed by the identity (see createBundle). */
 export interface SignedPrekey {
   readonly id: number;
   readonly keyPair: KeyPair<'signed-prekey'>;
   readonly createdAt: number;
-  /** The identity's signature over (id, createdAt, public key): lets a stored key be checked on load. */
-  readonly signature: Uint8Array;
 }
 
 export interface OneTimePrekey {
@@ -57,15 +56,9 @@ function checkId(id: number): void {
   if (!Number.isInteger(id) || id < 0 || id > MAX_PREKEY_ID) throw new RangeError('prekey id must be a u32');
 }
 
-function signedPrekeyMessage(id: number, createdAt: number, pub: Uint8Array): Uint8Array {
-  return new ByteWriter(44).u32(id).u64(createdAt).raw(pub).finish();
-}
-
-export function generateSignedPrekey(identity: IdentityKeyPair, id: number, now: number): SignedPrekey {
+export function generateSignedPrekey(id: number, now: number): SignedPrekey {
   checkId(id);
-  const keyPair = generateX25519('signed-prekey');
-  const signature = sign(identity, SIGNED_PREKEY_CONTEXT, signedPrekeyMessage(id, now, keyPair.publicKey));
-  return { id, keyPair, createdAt: now, signature };
+  return { id, keyPair: generateX25519('signed-prekey'), createdAt: now };
 }
 
 /** True once the current signed prekey is older than the rotation period. */
@@ -88,13 +81,7 @@ export function generateOneTimePrekeys(firstId: number, count = ONE_TIME_PREKEY_
 }
 
 export function serializeSignedPrekey(spk: SignedPrekey): Uint8Array {
-  return new ByteWriter(180)
-    .u8(KEY_PAIR_FORMAT_VERSION)
-    .u32(spk.id)
-    .u64(spk.createdAt)
-    .raw(spk.keyPair.secretKey.expose())
-    .raw(spk.signature)
-    .finish();
+  return new ByteWriter(48).u8(KEY_PAIR_FORMAT_VERSION).u32(spk.id).u64(spk.createdAt).raw(spk.keyPair.secretKey.expose()).finish();
 }
 
 export function deserializeSignedPrekey(bytes: Uint8Array): SignedPrekey {
@@ -103,9 +90,8 @@ export function deserializeSignedPrekey(bytes: Uint8Array): SignedPrekey {
   const id = r.u32();
   const createdAt = r.u64();
   const keyPair = generateX25519('signed-prekey', r.raw(SYMMETRIC_KEY_BYTES));
-  const signature = r.raw(SIGNATURE_BYTES);
   r.end();
-  return { id, createdAt, keyPair, signature };
+  return { id, createdAt, keyPair };
 }
 
 export function serializeOneTimePrekey(opk: OneTimePrekey): Uint8Array {
@@ -128,6 +114,12 @@ export function deserializeOneTimePrekey(bytes: Uint8Array): OneTimePrekey {
 export interface PrekeyBundle {
   readonly peerId: string;
   readonly identityKey: IdentityPublicKey;
+  /**
+   * The X25519 form of identityKey, carried signed so the initiator skips a costly
+   * conversion. It is not checked against identityKey: only the identity can sign the bundle,
+   * and a wrong value would only make its own owner unable to complete the handshake.
+   */
+  readonly identityDhKey: IdentityDhPublicKey;
   readonly signedPrekey: { readonly id: number; readonly publicKey: SignedPrekeyPublicKey };
   readonly oneTimePrekey?: { readonly id: number; readonly publicKey: OneTimePrekeyPublicKey };
   readonly createdAt: number;
@@ -142,6 +134,7 @@ function bundleBody(b: PrekeyBundle): Uint8Array {
     .u8(BUNDLE_VERSION)
     .bytes(utf8(b.peerId))
     .raw(b.identityKey)
+    .raw(b.identityDhKey)
     .u32(b.signedPrekey.id)
     .raw(b.signedPrekey.publicKey)
     .u64(b.createdAt);
@@ -162,6 +155,7 @@ export function createBundle(
   const body = bundleBody({
     peerId,
     identityKey: identity.publicKey,
+    identityDhKey: identity.dhPublicKey,
     signedPrekey: { id: signedPrekey.id, publicKey: signedPrekey.keyPair.publicKey },
     oneTimePrekey: oneTimePrekey && { id: oneTimePrekey.id, publicKey: oneTimePrekey.keyPair.publicKey },
     createdAt: now,
@@ -189,6 +183,7 @@ export function verifyBundle(encoded: Uint8Array, expected: BundleExpectations):
   if (r.u8() !== BUNDLE_VERSION) throw new CryptoError('UNSUPPORTED_VERSION', 'bundle');
   const peerId = fromUtf8(r.bytes(MAX_PEER_ID_BYTES));
   const identityKey = publicKey('identity', r.raw(PUBLIC_KEY_BYTES));
+  const identityDhKey = publicKey('identity-dh', r.raw(PUBLIC_KEY_BYTES));
   const spkId = r.u32();
   const spk = publicKey('signed-prekey', r.raw(PUBLIC_KEY_BYTES));
   const createdAt = r.u64();
@@ -209,13 +204,9 @@ export function verifyBundle(encoded: Uint8Array, expected: BundleExpectations):
   return {
     peerId,
     identityKey,
+    identityDhKey,
     signedPrekey: { id: spkId, publicKey: spk },
     ...(oneTimePrekey ? { oneTimePrekey } : {}),
     createdAt,
   } as VerifiedBundle;
-}
-
-/** Checks that a stored signed prekey was signed by this identity (detects a swapped key on disk). */
-export function verifySignedPrekey(identity: IdentityPublicKey, spk: SignedPrekey): boolean {
-  return verify(identity, SIGNED_PREKEY_CONTEXT, signedPrekeyMessage(spk.id, spk.createdAt, spk.keyPair.publicKey), spk.signature);
 }

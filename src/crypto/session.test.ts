@@ -84,7 +84,7 @@ describe('x3dh', () => {
 
   it('x3dh - rejects a signed bundle carrying an all-zero or small-order prekey', () => {
     const bob = generateIdentity();
-    const real = generateSignedPrekey(bob, 1, T0);
+    const real = generateSignedPrekey(1, T0);
     for (const hex of ['00'.repeat(32), '01' + '00'.repeat(31), 'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800']) {
       const bad = Uint8Array.from(hex.match(/../g) as string[], (b) => parseInt(b, 16));
       const forged: SignedPrekey = { ...real, keyPair: { ...real.keyPair, publicKey: bad as SignedPrekeyPublicKey } };

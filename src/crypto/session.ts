@@ -29,6 +29,8 @@ import {
   type EnvelopeKey,
   type EphemeralPublicKey,
   type IdentityPublicKey,
+  type KeyPair,
+  type RatchetPublicKey,
   type SignedPrekeyPublicKey,
 } from './keys';
 import type { OneTimePrekey, SignedPrekey, VerifiedBundle } from './prekeys';
@@ -168,8 +170,12 @@ export class Session {
       signedPrekeyId: x3dh.signedPrekeyId,
       oneTimePrekeyId: x3dh.oneTimePrekeyId,
     };
-    const ratchet = DoubleRatchet.initiator(x3dh.associatedData, keys.rootKey, keys.firstChainKey);
-    x3dh.ephemeral.secretKey.wipe(); // X3DH §4.5: the ephemeral secret is not kept
+    // The X3DH ephemeral doubles as the first ratchet key (see DoubleRatchet.initiator).
+    const firstRatchetKey: KeyPair<'ratchet'> = {
+      publicKey: x3dh.ephemeral.publicKey as Uint8Array as RatchetPublicKey,
+      secretKey: new SecretKey('ratchet', x3dh.ephemeral.secretKey.expose()),
+    };
+    const ratchet = DoubleRatchet.initiator(x3dh.associatedData, keys.rootKey, keys.firstChainKey, firstRatchetKey);
     return new Session('initiator', own.publicKey, bundle.identityKey, x3dh.ephemeral.publicKey, keys, pending, ratchet);
   }
 
@@ -190,7 +196,8 @@ export class Session {
     const used = opened.oneTimePrekeyId === undefined ? undefined : oneTimePrekey;
     const x3dh = x3dhRespond(own, signedPrekey, used, opened.initiatorIdentity, opened.baseKey, opened.introSecret);
     const keys = sessionKeysOf(x3dh);
-    const firstRatchetKey = DoubleRatchet.firstRatchetKey(opened.ratchetMessage);
+    // The initiator's first ratchet key is its X3DH ephemeral (the base key).
+    const firstRatchetKey = opened.baseKey as Uint8Array as RatchetPublicKey;
     const ratchet = DoubleRatchet.responder(x3dh.associatedData, keys.rootKey, keys.firstChainKey, firstRatchetKey);
     const plaintext = ratchet.decrypt(opened.ratchetMessage);
     const session = new Session('responder', own.publicKey, opened.initiatorIdentity, opened.baseKey, keys, undefined, ratchet);

@@ -29,7 +29,7 @@ export class Party {
   constructor(name: string, identity = generateIdentity(), withOneTimePrekeys = 5) {
     this.identity = identity;
     this.peerId = `12D3KooW${name}`;
-    this.signedPrekey = generateSignedPrekey(identity, 1, T0);
+    this.signedPrekey = generateSignedPrekey(1, T0);
     for (const k of generateOneTimePrekeys(100, withOneTimePrekeys)) this.oneTimePrekeys.set(k.id, k);
   }
 

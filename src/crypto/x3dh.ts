@@ -57,7 +57,7 @@ export function x3dhInitiate(
   bundle: VerifiedBundle,
   ephemeral: KeyPair<'ephemeral'> = generateX25519('ephemeral'),
 ): X3dhInitiation {
-  const remoteIdentityDh = identityDhKey(bundle.identityKey);
+  const remoteIdentityDh = bundle.identityDhKey;
   const spk = bundle.signedPrekey.publicKey;
   const dh1 = dh(own.dhSecretKey, spk);
   const dh2 = dh(ephemeral.secretKey, remoteIdentityDh);

@@ -115,9 +115,17 @@ export class DoubleRatchet {
     this.#skipped = skipped;
   }
 
-  /** The initiator: sends first, on a chain taken from the X3DH output. */
-  static initiator(ad: Uint8Array, rootKey: Uint8Array, firstChainKey: Uint8Array): DoubleRatchet {
-    const sendKeyPair = generateX25519('ratchet');
+  /**
+   * The initiator: sends first, on a chain taken from the X3DH output. Its first ratchet key
+   * may be the X3DH ephemeral (the session passes it): the secret is then kept until the first
+   * reply, exactly as long as any first ratchet key, and one key generation is saved.
+   */
+  static initiator(
+    ad: Uint8Array,
+    rootKey: Uint8Array,
+    firstChainKey: Uint8Array,
+    sendKeyPair: KeyPair<'ratchet'> = generateX25519('ratchet'),
+  ): DoubleRatchet {
     return new DoubleRatchet(ad, rootKey, sendKeyPair, { chainKey: firstChainKey, index: 0 }, 0, [], new Map());
   }
 
