@@ -18,9 +18,9 @@
  * ```
  */
 export { initCrypto, type InitOptions } from './sodium';
-export { setRandomSource, PooledSystemRandom, type RandomSource } from './random';
+export { randomBytes, setRandomSource, PooledSystemRandom, type RandomSource } from './random';
 export { CryptoError, isCryptoError, type CryptoErrorCode } from './errors';
-export { concatBytes, equalBytes, fromHex, fromUtf8, toHex, utf8 } from './bytes';
+export { ByteReader, ByteWriter, compareBytes, concatBytes, equalBytes, fromHex, fromUtf8, toHex, utf8 } from './bytes';
 export {
   SecretKey,
   fingerprint,
