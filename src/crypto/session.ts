@@ -209,6 +209,11 @@ export class Session {
     return this.#inbound.tag;
   }
 
+  /** The tag our session envelopes carry (the peer indexes the session by it). */
+  get outboundTag(): Uint8Array {
+    return this.#outbound.tag;
+  }
+
   /** True while this (initiator) session still sends prekey envelopes, i.e. no reply has arrived. */
   get awaitingReply(): boolean {
     return this.#pending !== undefined;

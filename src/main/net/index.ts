@@ -54,3 +54,6 @@ export type {
   RequestResponseInit,
   RequestResponseStats,
 } from './request-response';
+export { ParleyNetwork, pathOf, type ConnectionInfo, type ConnectionPath, type NetworkHandlers, type NetworkOptions } from './parley-network';
+export type { DeliveryStatus, IntroduceStatus } from './parley-network';
+export { MSG_BATCH_HEADER_BYTES, MSG_ENVELOPE_OVERHEAD_BYTES, MSG_MAX_BATCH, MSG_MAX_REQUEST_BYTES } from './protocols/msg';

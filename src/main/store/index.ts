@@ -16,7 +16,7 @@
  * store.close();
  * ```
  */
-export { createStore, openStore, changePassphrase, rewrapKeyFile, Store, type StoreOptions, type Unlock } from './store';
+export { createStore, openStore, changePassphrase, rewrapKeyFile, storeExists, Store, type StoreOptions, type Unlock } from './store';
 export { StoreError, isStoreError, type StoreErrorCode } from './errors';
 export { SecretBytes } from './secret-bytes';
 export { passphraseKeyWrapper, type KeyWrapper, type KeyWrapperKind } from './key-wrapper';

@@ -257,3 +257,8 @@ async function rewrap(paths: StorePaths, from: KeyWrapper, to: KeyWrapper): Prom
 export async function changePassphrase(dir: string, oldPassphrase: string, newPassphrase: string): Promise<void> {
   await rewrapKeyFile(dir, passphraseKeyWrapper(oldPassphrase), passphraseKeyWrapper(newPassphrase));
 }
+
+/** True if `dir` holds a Parley database (so the UI asks to unlock rather than to create). */
+export function storeExists(dir: string): boolean {
+  return hasDatabase(storePaths(dir));
+}

@@ -12,7 +12,7 @@ const id = (n: number) => new Uint8Array(16).fill(n);
 describe('message content', () => {
   it('content - every kind round-trips', () => {
     const samples: Content[] = [
-      { kind: 'text', id: id(1), sentAt: 123, body: 'hello ✓ مرحبا' },
+      { kind: 'text', id: id(1), sentAt: 123, seq: 1, body: 'hello ✓ مرحبا' },
       { kind: 'delivered', id: id(2), sentAt: 5, ids: [id(7), id(8)] },
       { kind: 'read', id: id(3), sentAt: 6, ids: [] },
       { kind: 'profile', id: id(4), sentAt: 7, card: new Uint8Array([1, 2, 3]) },
@@ -36,7 +36,7 @@ describe('message content', () => {
   });
 
   it('content - truncated, trailing and unknown kinds are refused', () => {
-    const text = encodeContent({ kind: 'text', id: id(1), sentAt: 1, body: 'x' });
+    const text = encodeContent({ kind: 'text', id: id(1), sentAt: 1, seq: 1, body: 'x' });
     expect(() => decodeContent(text.subarray(0, text.length - 1))).toThrow();
     expect(() => decodeContent(new Uint8Array([...text, 0]))).toThrow();
     const unknown = text.slice();

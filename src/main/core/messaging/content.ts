@@ -18,7 +18,8 @@ const MAX_BODY_BYTES = MAX_MESSAGE_BODY_CHARS * 3;
 const KIND = { text: 1, delivered: 2, read: 3, profile: 4, introduce: 5 } as const;
 
 export type Content =
-  | { readonly kind: 'text'; readonly id: Uint8Array; readonly sentAt: number; readonly body: string }
+  /** `seq`: the sender's per-conversation sequence number (1, 2, …), for order per sender. */
+  | { readonly kind: 'text'; readonly id: Uint8Array; readonly sentAt: number; readonly seq: number; readonly body: string }
   /** E2E delivery receipt: these message ids were stored by the recipient. */
   | { readonly kind: 'delivered'; readonly id: Uint8Array; readonly sentAt: number; readonly ids: readonly Uint8Array[] }
   /** E2E read receipt: these message ids were shown to the recipient. */
@@ -41,7 +42,7 @@ export function encodeContent(content: Content): Uint8Array {
   const w = new ByteWriter(64).u8(CONTENT_VERSION).u8(KIND[content.kind]).raw(content.id).u64(content.sentAt);
   switch (content.kind) {
     case 'text':
-      return w.bytes(utf8(content.body)).finish();
+      return w.u64(content.seq).bytes(utf8(content.body)).finish();
     case 'delivered':
     case 'read':
       if (content.ids.length > MAX_RECEIPT_IDS) throw new RangeError('too many receipt ids');
@@ -72,9 +73,11 @@ export function decodeContent(bytes: Uint8Array): Content {
   let content: Content;
   switch (kind) {
     case KIND.text: {
+      const seq = r.u64();
+      if (seq < 1) throw new CryptoError('MALFORMED', 'sequence number');
       const body = fromUtf8(r.bytes(MAX_BODY_BYTES));
       if (body.length > MAX_MESSAGE_BODY_CHARS) throw new CryptoError('MALFORMED', 'message body too long');
-      content = { kind: 'text', id, sentAt, body };
+      content = { kind: 'text', id, sentAt, seq, body };
       break;
     }
     case KIND.delivered:

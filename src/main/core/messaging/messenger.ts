@@ -1,0 +1,263 @@
+/**
+ * Sending and receiving messages (ARCHITECTURE.md §6).
+ *
+ * Send: the message row, the advanced ratchet state and the sealed envelope are written in one
+ * transaction before anything goes on the wire, so after a crash the outbox resends the exact
+ * same ciphertext and no message key is ever used twice.
+ *
+ * Receive: a batch from one peer is processed in order inside one transaction: decrypt (state
+ * committed only with the batch), dedup by message id, store, apply receipts, queue our
+ * delivery receipts. The network layer acknowledges only after that commit.
+ */
+import {
+  envelopeTag,
+  equalBytes,
+  isCryptoError,
+  openPrekeyEnvelope,
+  randomBytes,
+  Session,
+} from '../../../crypto';
+import type { DeliveryStatus, ConnectionPath } from '../../net';
+import { isStoreError, type Contact, type Device, type Message as StoredMessage, type Store } from '../../store';
+import { ApiFailure } from '../../../shared';
+import type { LocalIdentity } from '../identity/local-identity';
+import { decodeContent, encodeContent, MAX_RECEIPT_IDS, MESSAGE_ID_BYTES, type Content } from './content';
+import { SessionCache } from './sessions';
+
+/** What a processed batch changed, announced after its commit. */
+export interface ReceiveEffects {
+  received: StoredMessage[];
+  stateChanged: StoredMessage[];
+  /** Peers that introduced themselves again or accepted our request (contact ids). */
+  contactsAccepted: number[];
+  /** Outgoing receipts were queued for these devices. */
+  devicesWithOutbox: Set<number>;
+}
+
+export interface ContactEvents {
+  /** The peer accepted our request (an introduction arrived on our session). */
+  accepted(contact: Contact, card: Uint8Array): void;
+  /** A fresh card (display name, relays) from a contact. */
+  profile(contact: Contact, card: Uint8Array): void;
+}
+
+export class Messenger {
+  readonly #store: Store;
+  readonly #local: LocalIdentity;
+  readonly #now: () => number;
+  readonly #contacts: ContactEvents;
+
+  constructor(store: Store, local: LocalIdentity, now: () => number, contacts: ContactEvents) {
+    this.#store = store;
+    this.#local = local;
+    this.#now = now;
+    this.#contacts = contacts;
+  }
+
+  /** Stores, encrypts and queues a text message to every device of the contact. */
+  sendText(contact: Contact, conversationId: number, body: string): StoredMessage {
+    if (contact.blocked) throw new ApiFailure('BLOCKED', 'this contact is blocked');
+    if (contact.keyChanged) throw new ApiFailure('KEY_CHANGED', "accept the contact's new safety number first");
+    const devices = this.#store.devices.listByContact(contact.id);
+    if (devices.length === 0) throw new ApiFailure('NOT_FOUND', 'this contact has no device yet');
+    const messageId = randomBytes(MESSAGE_ID_BYTES);
+    const sentAt = this.#now();
+    return this.#store.transaction(() => {
+      const message = this.#store.messages.insertOutgoing({ messageId, conversationId, sentAt, kind: 'text', body });
+      const content: Content = { kind: 'text', id: messageId, sentAt, seq: message.senderSeq ?? 1, body };
+      this.#encryptAndQueue(devices, messageId, content);
+      return message;
+    });
+  }
+
+  /** Marks a conversation read and queues read receipts; returns the devices to flush. */
+  markRead(contact: Contact, conversationId: number): Set<number> {
+    return this.#store.transaction(() => {
+      const ids = this.#store.messages.markRead(conversationId).map((m) => m.messageId);
+      if (ids.length === 0 || contact.blocked || contact.keyChanged) return new Set<number>();
+      return this.#queueReceipts(contact.id, conversationId, 'read', ids);
+    });
+  }
+
+  #queueReceipts(contactId: number, conversationId: number, kind: 'delivered' | 'read', ids: Uint8Array[]): Set<number> {
+    const devices = this.#store.devices.listByContact(contactId);
+    const touched = new Set<number>();
+    for (let i = 0; i < ids.length; i += MAX_RECEIPT_IDS) {
+      const refs = ids.slice(i, i + MAX_RECEIPT_IDS);
+      const messageId = randomBytes(MESSAGE_ID_BYTES);
+      const sentAt = this.#now();
+      this.#store.messages.insertOutgoing({
+        messageId,
+        conversationId,
+        sentAt,
+        kind: kind === 'delivered' ? 'delivery_receipt' : 'read_receipt',
+        refs,
+      });
+      this.#encryptAndQueue(devices, messageId, { kind, id: messageId, sentAt, ids: refs });
+    }
+    for (const d of devices) touched.add(d.id);
+    return touched;
+  }
+
+  /** Encrypts `content` for each device and queues the envelopes; call inside a transaction. */
+  #encryptAndQueue(devices: readonly Device[], messageId: Uint8Array, content: Content, cache = new SessionCache(this.#store, this.#local)): void {
+    const plaintext = encodeContent(content);
+    for (const device of devices) {
+      const session = cache.forSending(device);
+      const envelope = session.encrypt(plaintext);
+      cache.markDirty(session);
+      this.#store.outbox.enqueue({ messageId, deviceId: device.id, envelope });
+    }
+    cache.save();
+  }
+
+  /** Encrypts an introduction (our card, maybe an invite secret) for a device; not queued. */
+  encryptIntroduction(device: Device, inviteSecret?: Uint8Array): Uint8Array {
+    return this.#store.transaction(() => {
+      const cache = new SessionCache(this.#store, this.#local);
+      const session = cache.forSending(device);
+      const id = randomBytes(MESSAGE_ID_BYTES);
+      const content: Content = inviteSecret
+        ? { kind: 'introduce', id, sentAt: this.#now(), card: this.#local.card(), inviteSecret }
+        : { kind: 'introduce', id, sentAt: this.#now(), card: this.#local.card() };
+      const envelope = session.encrypt(encodeContent(content));
+      cache.markDirty(session);
+      cache.save();
+      return envelope;
+    });
+  }
+
+  /**
+   * Queues an introduction for a device over msg (used when accepting a request). The outbox
+   * references a message row; the introduction is recorded as a receipt naming itself, which
+   * the UI never shows and the peer never sees (it receives an 'introduce' content).
+   */
+  queueIntroduction(device: Device): void {
+    this.#store.transaction(() => {
+      const conversation = this.#store.conversations.getOrCreate(device.contactId);
+      const messageId = randomBytes(MESSAGE_ID_BYTES);
+      const sentAt = this.#now();
+      // Stored as a delivery receipt with no body so the outbox can reference it; it names itself.
+      this.#store.messages.insertOutgoing({ messageId, conversationId: conversation.id, sentAt, kind: 'delivery_receipt', refs: [messageId] });
+      this.#encryptAndQueue([device], messageId, { kind: 'introduce', id: messageId, sentAt, card: this.#local.card() });
+    });
+  }
+
+  /**
+   * Processes a batch of envelopes from one contact device, in order, in one transaction.
+   * Returns one status per envelope and what changed; nothing is committed on a store error.
+   */
+  receiveBatch(device: Device, contact: Contact, envelopes: readonly Uint8Array[], path: ConnectionPath | 'mailbox'): {
+    statuses: DeliveryStatus[];
+    effects: ReceiveEffects;
+  } {
+    const effects: ReceiveEffects = { received: [], stateChanged: [], contactsAccepted: [], devicesWithOutbox: new Set() };
+    try {
+      const statuses = this.#store.transaction(() => {
+        const cache = new SessionCache(this.#store, this.#local);
+        const conversation = this.#store.conversations.getOrCreate(contact.id);
+        const delivered: Uint8Array[] = [];
+        const statuses = envelopes.map((envelope) => {
+          try {
+            const { content, session } = this.#decrypt(cache, device, contact, envelope);
+            cache.markDirty(session);
+            this.#apply(content, device, contact, conversation.id, path, effects, delivered);
+            return 'stored' as const;
+          } catch (error) {
+            // The message was committed in an earlier batch; the sender may stop resending it.
+            if (isCryptoError(error, 'DUPLICATE_MESSAGE')) return 'stored' as const;
+            // Undecryptable, foreign or malformed: resending the same bytes can never succeed.
+            if (isCryptoError(error) || error instanceof ApiFailure || (isStoreError(error) && error.code === 'INVALID_INPUT')) {
+              return 'rejected' as const;
+            }
+            throw error;
+          }
+        });
+        cache.save();
+        if (delivered.length > 0 && !contact.blocked && !contact.keyChanged) {
+          for (const id of this.#queueReceipts(contact.id, conversation.id, 'delivered', delivered)) effects.devicesWithOutbox.add(id);
+        }
+        return statuses;
+      });
+      return { statuses, effects };
+    } catch (error) {
+      if (isStoreError(error)) {
+        return { statuses: envelopes.map(() => 'retry' as const), effects: { received: [], stateChanged: [], contactsAccepted: [], devicesWithOutbox: new Set() } };
+      }
+      throw error;
+    }
+  }
+
+  #decrypt(cache: SessionCache, device: Device, contact: Contact, envelope: Uint8Array): { content: Content; session: Session } {
+    const tag = envelopeTag(envelope);
+    const known = cache.byInboundTag(tag);
+    if (known) {
+      if (known.deviceId !== device.id) throw new ApiFailure('NOT_FOUND', 'envelope for another device');
+      return { content: decodeContent(known.session.decrypt(envelope)), session: known.session };
+    }
+    const spk = this.#local.signedPrekeyForIntroTag(tag);
+    if (!spk) throw new ApiFailure('NOT_FOUND', 'unknown recipient tag');
+    const opened = openPrekeyEnvelope(spk, envelope);
+    if (!equalBytes(opened.initiatorIdentity, contact.identityKey)) throw new ApiFailure('NOT_FOUND', 'prekey message from another identity');
+    const existing = cache.byBaseKey(device.id, opened.baseKey);
+    if (existing) return { content: decodeContent(existing.decryptPrekey(opened)), session: existing };
+    const opk = opened.oneTimePrekeyId === undefined ? undefined : this.#local.oneTimePrekey(opened.oneTimePrekeyId);
+    const result = Session.respond(this.#local.identity, spk, opk, opened);
+    if (result.usedOneTimePrekeyId !== undefined) this.#store.prekeys.consumeOneTime(result.usedOneTimePrekeyId);
+    cache.adopt(device.id, result.session);
+    return { content: decodeContent(result.plaintext), session: result.session };
+  }
+
+  #apply(
+    content: Content,
+    device: Device,
+    contact: Contact,
+    conversationId: number,
+    path: ConnectionPath | 'mailbox',
+    effects: ReceiveEffects,
+    delivered: Uint8Array[],
+  ): void {
+    const receivedAt = this.#now();
+    switch (content.kind) {
+      case 'text': {
+        const isNew = this.#store.messages.insertIncoming({
+          messageId: content.id,
+          conversationId,
+          senderDeviceId: device.id,
+          senderSeq: content.seq,
+          sentAt: content.sentAt,
+          receivedAt,
+          path,
+          kind: 'text',
+          body: content.body,
+        });
+        if (isNew) {
+          const stored = this.#store.messages.get(content.id);
+          if (stored) effects.received.push(stored);
+          delivered.push(content.id);
+        }
+        return;
+      }
+      case 'delivered':
+      case 'read': {
+        this.#store.messages.applyReceipt(conversationId, content.ids, content.kind, receivedAt);
+        for (const id of content.ids) {
+          const m = this.#store.messages.get(id);
+          if (m && m.direction === 'out') effects.stateChanged.push(m);
+        }
+        return;
+      }
+      case 'introduce':
+        this.#contacts.accepted(contact, content.card);
+        effects.contactsAccepted.push(contact.id);
+        return;
+      case 'profile':
+        this.#contacts.profile(contact, content.card);
+        return;
+      default: {
+        const unreachable: never = content;
+        return unreachable;
+      }
+    }
+  }
+}

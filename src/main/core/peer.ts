@@ -1,0 +1,248 @@
+/**
+ * An unlocked peer: the store, our identity, the network node and the services on top, wired
+ * together. Created by core.ts on create/unlock; everything here assumes an open store.
+ */
+import { ApiFailure, type Conversation as ApiConversation, type Message as ApiMessage, type MessagePage, type NetworkStatus } from '../../shared';
+import { ParleyNetwork, type ConnectionPath, type DeliveryStatus } from '../net';
+import type { Message as StoredMessage, Store } from '../store';
+import { ContactBook } from './contacts/contact-book';
+import type { EventBus } from './events';
+import type { LocalIdentity } from './identity/local-identity';
+import { fromApiId, messageApiId, messageIdFromApi, toApiId } from './ids';
+import { Messenger } from './messaging/messenger';
+import { OutboxWorker } from './messaging/outbox-worker';
+import type { CoreOptions, Logger } from './types';
+
+/** Preview length in the conversation list: one line of a list row. */
+const PREVIEW_CHARS = 120;
+/** Prekey maintenance (rotation, refill) runs this often while the app is open. */
+const MAINTENANCE_INTERVAL_MS = 60 * 60_000;
+
+export function messageDto(m: StoredMessage): ApiMessage {
+  return {
+    id: messageApiId(m.messageId),
+    conversationId: toApiId(m.conversationId),
+    direction: m.direction,
+    body: m.body ?? '',
+    sentAt: m.sentAt,
+    ...(m.receivedAt !== undefined ? { receivedAt: m.receivedAt } : {}),
+    state: m.state,
+    ...(m.path ? { path: m.path } : {}),
+  };
+}
+
+function encodeCursor(c: { sentAt: number; messageId: Uint8Array }): string {
+  return `${c.sentAt}.${Buffer.from(c.messageId).toString('hex')}`;
+}
+
+function decodeCursor(cursor: string): { sentAt: number; messageId: Uint8Array } {
+  const m = /^(\d{1,16})\.([0-9a-f]{32})$/.exec(cursor);
+  if (!m) throw new ApiFailure('INVALID_ARGUMENT', 'bad cursor');
+  return { sentAt: Number(m[1]), messageId: new Uint8Array(Buffer.from(m[2] as string, 'hex')) };
+}
+
+export class Peer {
+  readonly store: Store;
+  readonly local: LocalIdentity;
+  readonly network: ParleyNetwork;
+  readonly contacts: ContactBook;
+  readonly messenger: Messenger;
+  readonly #outbox: OutboxWorker;
+  readonly #log: Logger;
+  readonly #lan: boolean;
+  #maintenance: NodeJS.Timeout | undefined;
+
+  private constructor(parts: {
+    store: Store;
+    local: LocalIdentity;
+    network: ParleyNetwork;
+    contacts: ContactBook;
+    messenger: Messenger;
+    outbox: OutboxWorker;
+    log: Logger;
+    lan: boolean;
+  }) {
+    this.store = parts.store;
+    this.local = parts.local;
+    this.network = parts.network;
+    this.contacts = parts.contacts;
+    this.messenger = parts.messenger;
+    this.#outbox = parts.outbox;
+    this.#log = parts.log;
+    this.#lan = parts.lan;
+  }
+
+  static async start(store: Store, local: LocalIdentity, options: CoreOptions, events: EventBus): Promise<Peer> {
+    const now = options.now ?? Date.now;
+    const log = options.log;
+    // The network needs its handlers before it starts, the handlers need the contact book and
+    // the outbox, and those need the network: the handlers reach them through this late slot.
+    const late: { contacts?: ContactBook; outbox?: OutboxWorker } = {};
+    const messenger = new Messenger(store, local, now, {
+      accepted: (contact, card) => late.contacts?.accepted(contact, card),
+      profile: (contact, card) => late.contacts?.profile(contact, card),
+    });
+    const network = await ParleyNetwork.start({
+      deviceKey: local.deviceKey,
+      listen: options.listen,
+      lan: options.lan,
+      handlers: {
+        isContact: (peerId) => late.contacts?.admits(peerId) ?? false,
+        isBlocked: (peerId) => late.contacts?.isBlocked(peerId) ?? false,
+        card: () => local.card(),
+        introduce: async (peerId, envelope) => (late.contacts ? late.contacts.introduceIncoming(peerId, envelope) : 'rejected'),
+        deliver: async (peerId, envelopes, path) => receive(peerId, envelopes, path),
+        peerDiscovered: (peerId) => void late.contacts?.discovered(peerId),
+        connectionChanged: (peerId, connected) => {
+          const found = late.contacts?.deviceOf(peerId);
+          if (!found) return;
+          events.emit('presence.changed', { contactId: toApiId(found.contact.id), online: connected, ...(connected ? { path: network.pathTo(peerId) ?? 'direct' } : {}) });
+          if (connected) {
+            late.outbox?.kick(found.device.id);
+            void late.contacts?.discovered(peerId);
+          }
+        },
+      },
+    });
+    const m = messenger;
+    const o = new OutboxWorker(
+      store,
+      { send: (peerId, envelopes) => network.send(peerId, envelopes), pathTo: (peerId) => network.pathTo(peerId) },
+      { stateChanged: (message) => events.emit('message.stateChanged', stateEvent(message)) },
+      log,
+      now,
+    );
+    const c = new ContactBook({
+      store,
+      local,
+      messenger: m,
+      net: {
+        fetchCard: (peerId) => network.fetchCard(peerId, AbortSignal.timeout(10_000)),
+        introduce: (peerId, envelope) => network.introduce(peerId, envelope, AbortSignal.timeout(10_000)),
+        isConnected: (peerId) => network.isConnected(peerId),
+      },
+      events,
+      log,
+      now,
+      kick: (deviceId) => o.kick(deviceId),
+    });
+    late.contacts = c;
+    late.outbox = o;
+
+    async function receive(peerId: string, envelopes: Uint8Array[], path: ConnectionPath): Promise<DeliveryStatus[]> {
+      const found = c.deviceOf(peerId);
+      if (!found) return envelopes.map(() => 'rejected');
+      let result;
+      try {
+        result = m.receiveBatch(found.device, found.contact, envelopes, path);
+      } catch (error) {
+        log.error('receive failed', { error: error instanceof Error ? error.name : 'unknown' });
+        if (process.env.PARLEY_TEST_LOG) console.error(error);
+        throw error;
+      }
+      const { statuses, effects } = result;
+      for (const message of effects.received) events.emit('message.received', { message: messageDto(message) });
+      for (const message of effects.stateChanged) events.emit('message.stateChanged', stateEvent(message));
+      for (const deviceId of effects.devicesWithOutbox) o.kick(deviceId);
+      return statuses;
+    }
+
+    const peer = new Peer({ store, local, network, contacts: c, messenger: m, outbox: o, log, lan: options.lan });
+    o.start();
+    peer.#maintenance = setInterval(() => {
+      try {
+        local.maintainPrekeys();
+      } catch (error) {
+        log.warn('prekey maintenance failed', { error: error instanceof Error ? error.name : 'unknown' });
+      }
+    }, MAINTENANCE_INTERVAL_MS);
+    peer.#maintenance.unref?.();
+    return peer;
+  }
+
+  // ── conversations and messages ──────────────────────────────────────────────────────────
+
+  #conversationContact(conversationId: string) {
+    const conversation = this.store.conversations.get(fromApiId(conversationId, 'conversation'));
+    const contact = conversation && this.store.contacts.get(conversation.contactId);
+    if (!conversation || !contact) throw new ApiFailure('NOT_FOUND', 'no such conversation');
+    return { conversation, contact };
+  }
+
+  conversations(): ApiConversation[] {
+    return this.store.conversations.list().flatMap((c) => {
+      const contact = this.store.contacts.get(c.contactId);
+      if (!contact || (contact.requestState !== 'accepted' && contact.requestState !== 'outgoing')) return [];
+      const last = c.lastMessage;
+      return [{
+        id: toApiId(c.id),
+        contactId: toApiId(contact.id),
+        title: contact.displayName,
+        lastActivity: c.lastActivityAt,
+        unreadCount: c.unreadCount,
+        ...(last ? { preview: last.body.slice(0, PREVIEW_CHARS) } : {}),
+        verified: contact.verified,
+        keyChanged: contact.keyChanged,
+      }];
+    });
+  }
+
+  page(conversationId: string, before: string | undefined, limit: number | undefined): MessagePage {
+    const { conversation } = this.#conversationContact(conversationId);
+    const page = this.store.messages.page(conversation.id, { ...(before ? { before: decodeCursor(before) } : {}), ...(limit ? { limit } : {}) });
+    return {
+      messages: page.messages.filter((m) => m.kind === 'text').map(messageDto),
+      ...(page.next ? { nextCursor: encodeCursor(page.next) } : {}),
+    };
+  }
+
+  send(conversationId: string, body: string): ApiMessage {
+    const { conversation, contact } = this.#conversationContact(conversationId);
+    const message = this.messenger.sendText(contact, conversation.id, body);
+    for (const device of this.store.devices.listByContact(contact.id)) this.#outbox.kick(device.id);
+    return messageDto(message);
+  }
+
+  markRead(conversationId: string): void {
+    const { conversation, contact } = this.#conversationContact(conversationId);
+    for (const deviceId of this.messenger.markRead(contact, conversation.id)) this.#outbox.kick(deviceId);
+  }
+
+  retry(messageId: string): ApiMessage {
+    const message = this.store.messages.get(messageIdFromApi(messageId));
+    if (!message || message.direction !== 'out' || message.kind !== 'text') throw new ApiFailure('NOT_FOUND', 'no such message');
+    const contactId = this.store.conversations.get(message.conversationId)?.contactId;
+    if (contactId !== undefined) for (const device of this.store.devices.listByContact(contactId)) this.#outbox.kick(device.id);
+    return messageDto(message);
+  }
+
+  networkStatus(): NetworkStatus {
+    return {
+      peerId: this.network.peerId,
+      addresses: this.network.addresses().slice(0, 64),
+      connections: this.network.connections().slice(0, 1024).map((c) => ({ peerId: c.peerId, address: c.address, path: c.path })),
+      lanDiscovery: this.#lan,
+      relays: [],
+    };
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#maintenance);
+    this.#outbox.stop();
+    try {
+      await this.network.stop();
+    } catch (error) {
+      this.#log.warn('network stop failed', { error: error instanceof Error ? error.name : 'unknown' });
+    }
+    this.store.close();
+  }
+}
+
+function stateEvent(message: StoredMessage) {
+  return {
+    messageId: messageApiId(message.messageId),
+    conversationId: toApiId(message.conversationId),
+    state: message.state,
+    ...(message.path ? { path: message.path } : {}),
+  };
+}

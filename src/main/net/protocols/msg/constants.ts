@@ -1,0 +1,44 @@
+import { protocolId } from '../../constants';
+
+/** Sealed envelopes between contacts, acknowledged after the receiver's commit. */
+export const MSG_PROTOCOL = protocolId('msg', '1.0.0');
+const WIRE_VERSION = 1;
+export const MSG_WIRE_VERSION = WIRE_VERSION;
+
+/**
+ * Envelopes per request. A batch is processed in one store transaction and acknowledged
+ * together, which is what makes 1,000+ persisted messages a second possible with a
+ * synchronous disk (one fsync per batch, not per message).
+ */
+export const MSG_MAX_BATCH = 64;
+/** Largest envelope: the largest sealed-envelope bucket (crypto/envelope.ts). */
+export const MSG_MAX_ENVELOPE_BYTES = 64 * 1024;
+/**
+ * Bytes per request: 1 MiB holds a full batch of short messages (256 B each) and at least 15
+ * of the largest; senders fill batches up to it. Well under the 4 MiB frame ceiling
+ * (net/constants.ts), and a receiver never buffers more than this per stream.
+ */
+export const MSG_MAX_REQUEST_BYTES = 1024 * 1024;
+/** Bytes one envelope adds to a batch besides itself (its length prefix). */
+export const MSG_ENVELOPE_OVERHEAD_BYTES = 4;
+/** Bytes of the batch header. */
+export const MSG_BATCH_HEADER_BYTES = 3;
+export const MSG_MAX_RESPONSE_BYTES = 3 + MSG_MAX_BATCH;
+/** A full batch over a slow relayed link plus the receiver's commit. */
+export const MSG_TIMEOUT_MS = 30_000;
+/**
+ * Contacts are trusted not to flood, but a compromised one must not pin the disk: a burst of
+ * 200 batches then 50 a second (3,200 envelopes/s) is well above what one sender needs.
+ */
+export const MSG_RATE_LIMIT = { capacity: 200, refillPerSecond: 50 } as const;
+
+/** What the receiver did with each envelope of a batch. */
+export const DELIVERY_STATUS = {
+  /** Committed (or already committed earlier): drop it from the outbox. */
+  stored: 0,
+  /** A temporary failure on the receiver (store busy): try again later. */
+  retry: 1,
+  /** Can never be processed (no session, undecryptable): stop sending it. */
+  rejected: 2,
+} as const;
+export type DeliveryStatus = keyof typeof DELIVERY_STATUS;
