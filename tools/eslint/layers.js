@@ -6,9 +6,24 @@
 // resolved against the importing file and must land in the same layer or in one the layer may
 // use; a bare package import is checked against the layer's package rules (the crypto library
 // may import only libsodium, the renderer nothing that runs on Node).
+//
+// `electron` is imported only by the desktop shell (src/main/electron/) and the preload; the
+// rest of main (the core, net, store, headless) never sees it, not even through a relative
+// import of src/main/electron/ — only the Electron entry, src/main/index.ts, may do that.
 import path from 'node:path';
 
 const SRC = path.resolve(import.meta.dirname, '../../src');
+
+/** Folders whose files may import 'electron'. */
+const ELECTRON_FOLDERS = [path.join(SRC, 'main', 'electron'), path.join(SRC, 'preload')];
+/** The desktop shell, and the one file outside it that may import it. */
+const SHELL_FOLDER = path.join(SRC, 'main', 'electron');
+const ELECTRON_ENTRY = path.join(SRC, 'main', 'index.ts');
+
+function isInside(file, folder) {
+  const rel = path.relative(folder, file);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
 
 /** Which layers each layer may import from (its own is always allowed). */
 const ALLOWED_LAYERS = {
@@ -24,7 +39,8 @@ const PACKAGE_RULES = {
   crypto: { only: ['libsodium-wrappers-sumo'] },
   shared: { deny: ['node:', 'electron', 'libp2p', '@libp2p/', 'libsql', 'libsodium'] },
   renderer: { deny: ['node:', 'electron', 'libp2p', '@libp2p/', 'libsql', 'libsodium'] },
-  preload: { deny: ['libp2p', '@libp2p/', 'libsql', 'libsodium'] },
+  // A sandboxed preload can require only 'electron' (everything else is bundled in).
+  preload: { deny: ['node:', 'libp2p', '@libp2p/', 'libsql', 'libsodium', 'ws'] },
   main: { deny: [] },
 };
 
@@ -39,7 +55,10 @@ function matches(spec, prefix) {
   return spec === prefix || spec.startsWith(prefix.endsWith(':') || prefix.endsWith('/') ? prefix : `${prefix}/`);
 }
 
-function checkPackage(layer, spec) {
+function checkPackage(layer, spec, file) {
+  if (matches(spec, 'electron') && !ELECTRON_FOLDERS.some((folder) => isInside(file, folder))) {
+    return `only src/main/electron/ and src/preload/ may import 'electron'`;
+  }
   const rules = PACKAGE_RULES[layer];
   if (rules.only) return rules.only.some((p) => matches(spec, p)) ? undefined : `the ${layer} layer may import only ${rules.only.join(', ')}`;
   const hit = rules.deny.find((p) => matches(spec, p));
@@ -62,12 +81,22 @@ export default {
       if (typeof spec !== 'string') return;
       let problem;
       if (spec.startsWith('.')) {
-        const target = layerOf(path.resolve(path.dirname(file), spec));
+        const resolved = path.resolve(path.dirname(file), spec);
+        const target = layerOf(resolved);
+        // The renderer may name the bridge's types (src/preload/types.ts); type imports vanish at build.
+        const typeOnly = node.importKind === 'type' || node.exportKind === 'type';
+        if (layer === 'renderer' && target === 'preload' && typeOnly) return;
         if (target !== layer && !ALLOWED_LAYERS[layer].includes(target)) {
           problem = `the ${layer} layer must not import from ${target ?? 'outside src/'}`;
+        } else if (
+          (isInside(resolved, SHELL_FOLDER) || resolved === SHELL_FOLDER) &&
+          !isInside(file, SHELL_FOLDER) &&
+          file !== ELECTRON_ENTRY
+        ) {
+          problem = 'only the Electron entry (src/main/index.ts) may import src/main/electron/';
         }
       } else {
-        problem = checkPackage(layer, spec);
+        problem = checkPackage(layer, spec, file);
       }
       if (problem) context.report({ node: node.source, message: `${problem} (ARCHITECTURE.md §2)` });
     }
