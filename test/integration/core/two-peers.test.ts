@@ -31,8 +31,15 @@ describe('two peers on one LAN', () => {
     expect(request.displayName).toBe('Alice');
     expect(request.peerId).toBe(aliceProfile.peerId);
 
+    // A message written before the request is accepted waits in the outbox, then arrives.
+    const pendingContact = (await alice.call('contacts.list'))[0]!;
+    const early = await alice.call('messages.send', { conversationId: pendingContact.conversationId, body: 'sent before you accepted' });
+    expect(early.state).toBe('queued');
+    const earlyArrives = bob.next('message.received', (e) => e.message.id === early.id);
+
     const aliceAccepted = alice.next('contact.updated', () => true);
     const bobContact = await bob.call('contacts.accept', { requestId: request.id });
+    expect((await earlyArrives).message.body).toBe('sent before you accepted');
     await aliceAccepted;
     const aliceContacts = await until(async () => {
       const list = await alice.call('contacts.list');

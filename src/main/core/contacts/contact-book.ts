@@ -63,6 +63,8 @@ export class ContactBook {
   readonly #kick: (deviceId: number) => void;
   readonly #nearby = new Map<string, NearbyEntry>();
   readonly #lastFetch = new Map<string, number>();
+  /** Contacts whose introduction is on the wire: discovery and a request must not send two. */
+  readonly #introducing = new Set<number>();
 
   constructor(deps: {
     store: Store;
@@ -220,8 +222,9 @@ export class ContactBook {
   /** Sends the introduction we owe a contact, if any, when it can be reached. */
   async #deliverPendingIntroduction(contact: Contact, device: Device): Promise<void> {
     const pending = this.#store.settings.get(PENDING_INTRO(contact.id));
-    if (pending === undefined || contact.blocked) return;
+    if (pending === undefined || contact.blocked || this.#introducing.has(contact.id)) return;
     const secret = pending === '' ? undefined : new Uint8Array(Buffer.from(pending, 'hex'));
+    this.#introducing.add(contact.id);
     try {
       const status = await this.#net.introduce(device.peerId, this.#messenger.encryptIntroduction(device, secret));
       if (status === 'rejected') return;
@@ -233,6 +236,8 @@ export class ContactBook {
       this.#kick(device.id);
     } catch {
       // Not reachable now: tried again when the peer is discovered or connects.
+    } finally {
+      this.#introducing.delete(contact.id);
     }
   }
 
@@ -252,6 +257,12 @@ export class ContactBook {
     const spk = this.#local.signedPrekeyForIntroTag(envelopeTag(envelope));
     if (!spk) return 'rejected';
     const opened = openPrekeyEnvelope(spk, envelope);
+    const knownDevice = this.#store.devices.getByPeerId(peerId);
+    if (knownDevice && this.#store.sessions.getByBaseKey(knownDevice.id, opened.baseKey)) {
+      // The same session introduced again (a retry whose answer was lost): nothing new to do.
+      const contact = this.#store.contacts.get(knownDevice.contactId);
+      return contact?.requestState === 'accepted' ? 'accepted' : 'pending';
+    }
     const opk = opened.oneTimePrekeyId === undefined ? undefined : this.#local.oneTimePrekey(opened.oneTimePrekeyId);
     const { session, plaintext, usedOneTimePrekeyId } = Session.respond(this.#local.identity, spk, opk, opened);
     const content = decodeContent(plaintext);
@@ -350,7 +361,11 @@ export class ContactBook {
     if (contact.requestState === 'outgoing') {
       const next = this.#store.contacts.update(contact.id, { requestState: 'accepted' });
       this.#store.settings.delete(PENDING_INTRO(contact.id));
-      queueMicrotask(() => this.#events.emit('contact.updated', { contact: this.toDto(next) }));
+      // After the receive transaction commits: announce it, and send what waited for the answer.
+      queueMicrotask(() => {
+        this.#events.emit('contact.updated', { contact: this.toDto(next) });
+        for (const device of this.#store.devices.listByContact(contact.id)) this.#kick(device.id);
+      });
     }
   }
 
