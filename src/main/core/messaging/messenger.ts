@@ -58,6 +58,9 @@ export class Messenger {
   sendText(contact: Contact, conversationId: number, body: string): StoredMessage {
     if (contact.blocked) throw new ApiFailure('BLOCKED', 'this contact is blocked');
     if (contact.keyChanged) throw new ApiFailure('KEY_CHANGED', "accept the contact's new safety number first");
+    if (contact.requestState !== 'accepted' && contact.requestState !== 'outgoing') {
+      throw new ApiFailure('NOT_FOUND', 'accept the contact request first');
+    }
     const devices = this.#store.devices.listByContact(contact.id);
     if (devices.length === 0) throw new ApiFailure('NOT_FOUND', 'this contact has no device yet');
     const messageId = randomBytes(MESSAGE_ID_BYTES);

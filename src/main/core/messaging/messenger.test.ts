@@ -1,0 +1,130 @@
+/**
+ * The messenger between two real encrypted stores, with no network: what one side queues in
+ * its outbox is handed to the other's receiveBatch, as /parley/msg would carry it.
+ */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { initCrypto, randomBytes } from '../../../crypto';
+import { fastTestWrapper, makeTestStore, removeTempDir, type TestStore } from '../../store/store.test-util';
+import { openStore } from '../../store';
+import type { Contact, Device, Store } from '../../store';
+import { verifyCard } from '../contacts/card';
+import { LocalIdentity } from '../identity/local-identity';
+import { Messenger } from './messenger';
+
+const stores: TestStore[] = [];
+beforeAll(async () => {
+  await initCrypto();
+});
+afterEach(() => {
+  for (const s of stores.splice(0)) {
+    s.store.close();
+    removeTempDir(s.dir);
+  }
+});
+
+interface Side {
+  store: Store;
+  local: LocalIdentity;
+  messenger: Messenger;
+  contact: Contact;
+  device: Device;
+  conversationId: number;
+}
+
+let clock = 1_700_000_000_000;
+const now = () => clock++;
+
+async function side(name: string): Promise<{ store: Store; local: LocalIdentity }> {
+  const t = await makeTestStore();
+  stores.push(t);
+  return { store: t.store, local: await LocalIdentity.create(t.store, name, now) };
+}
+
+/** Alice and Bob as accepted contacts of each other, each holding the other's card. */
+async function pair(): Promise<{ alice: Side; bob: Side }> {
+  const a = await side('Alice');
+  const b = await side('Bob');
+  const link = (self: { store: Store; local: LocalIdentity }, other: LocalIdentity): Side => {
+    const card = verifyCard(other.card());
+    const contact = self.store.contacts.add({ identityKey: card.identityKey, displayName: card.displayName, requestState: 'accepted' });
+    const { device } = self.store.devices.saveCard({ contactId: contact.id, peerId: card.peerId, card: card.encoded, cardCreatedAt: card.createdAt });
+    const conversationId = self.store.conversations.getOrCreate(contact.id).id;
+    const messenger = new Messenger(self.store, self.local, now, { accepted: () => {}, profile: () => {} });
+    return { ...self, messenger, contact, device, conversationId };
+  };
+  return { alice: link(a, b.local), bob: link(b, a.local) };
+}
+
+/** Everything `from` has queued for its contact's device, oldest first. */
+function drain(from: Side): Uint8Array[] {
+  return from.store.outbox.pendingForDevice(from.device.id, { limit: 200 }).map((i) => i.envelope);
+}
+
+describe('messenger', () => {
+  it('messenger - a message travels as a sealed envelope, is stored once, and queues an E2E delivery receipt', async () => {
+    const { alice, bob } = await pair();
+    const sent = alice.messenger.sendText(alice.contact, alice.conversationId, 'hello bob');
+    expect(sent.state).toBe('queued');
+    const envelopes = drain(alice);
+    expect(envelopes).toHaveLength(1);
+    expect(Buffer.from(envelopes[0] as Uint8Array).includes(Buffer.from('hello bob'))).toBe(false);
+
+    const first = bob.messenger.receiveBatch(bob.device, bob.contact, envelopes, 'lan');
+    expect(first.statuses).toEqual(['stored']);
+    expect(first.effects.received.map((m) => m.body)).toEqual(['hello bob']);
+    // The same envelope again (a resend after a lost ack): acknowledged, not stored twice.
+    const again = bob.messenger.receiveBatch(bob.device, bob.contact, envelopes, 'lan');
+    expect(again.statuses).toEqual(['stored']);
+    expect(again.effects.received).toHaveLength(0);
+    expect(bob.store.messages.page(bob.conversationId).messages.filter((m) => m.kind === 'text')).toHaveLength(1);
+
+    // Bob's delivery receipt reaches Alice and moves her message to delivered.
+    const receipt = drain(bob);
+    expect(receipt).toHaveLength(1);
+    const back = alice.messenger.receiveBatch(alice.device, alice.contact, receipt, 'lan');
+    expect(back.statuses).toEqual(['stored']);
+    expect(alice.store.messages.get(sent.messageId)?.state).toBe('delivered');
+  });
+
+  it('messenger - a batch keeps order, rejects what cannot decrypt, and commits the rest', async () => {
+    const { alice, bob } = await pair();
+    for (let i = 0; i < 5; i++) alice.messenger.sendText(alice.contact, alice.conversationId, `m${i}`);
+    const envelopes = drain(alice);
+    const tampered = (envelopes[2] as Uint8Array).slice();
+    tampered[100] = (tampered[100] as number) ^ 1;
+    const batch = [envelopes[0], envelopes[1], tampered, randomBytes(256), envelopes[3], envelopes[4]] as Uint8Array[];
+    const { statuses, effects } = bob.messenger.receiveBatch(bob.device, bob.contact, batch, 'lan');
+    expect(statuses).toEqual(['stored', 'stored', 'rejected', 'rejected', 'stored', 'stored']);
+    expect(effects.received.map((m) => m.body)).toEqual(['m0', 'm1', 'm3', 'm4']);
+    // The genuine third message still decrypts later (its key was kept as skipped).
+    expect(bob.messenger.receiveBatch(bob.device, bob.contact, [envelopes[2] as Uint8Array], 'lan').effects.received[0]?.body).toBe('m2');
+  });
+
+  it('messenger - a store failure answers retry for the whole batch, stores nothing, and the resend then works', async () => {
+    const { alice, bob } = await pair();
+    alice.messenger.sendText(alice.contact, alice.conversationId, 'first');
+    const envelopes = drain(alice);
+    const dir = stores[1]?.dir as string;
+    bob.store.close(); // every store call now fails
+    const failed = bob.messenger.receiveBatch(bob.device, bob.contact, envelopes, 'lan');
+    expect(failed.statuses).toEqual(['retry']);
+    expect(failed.effects.received).toHaveLength(0);
+
+    const reopened = await openStore(dir, fastTestWrapper());
+    stores[1] = { ...(stores[1] as TestStore), store: reopened };
+    expect(reopened.sessions.listActiveForContact(bob.contact.id)).toEqual([]);
+    const local = LocalIdentity.load(reopened, now) as LocalIdentity;
+    const messenger = new Messenger(reopened, local, now, { accepted: () => {}, profile: () => {} });
+    const retried = messenger.receiveBatch(bob.device, bob.contact, envelopes, 'lan');
+    expect(retried.statuses).toEqual(['stored']);
+    expect(retried.effects.received[0]?.body).toBe('first');
+  });
+
+  it('messenger - refuses to send to a blocked contact or one whose key changed', async () => {
+    const { alice } = await pair();
+    const blocked = alice.store.contacts.update(alice.contact.id, { blocked: true });
+    expect(() => alice.messenger.sendText(blocked, alice.conversationId, 'x')).toThrow(/blocked/);
+    const changed = alice.store.contacts.markIdentityKeyChanged(alice.contact.id, randomBytes(32));
+    expect(() => alice.messenger.sendText({ ...changed, blocked: false }, alice.conversationId, 'x')).toThrow(/safety number/);
+  });
+});
