@@ -7,6 +7,8 @@ enterNetnsOrContinue();
 
 const steps = [
   ['typecheck', ['npx', 'tsc', '-b']],
+  // tsc does not read .svelte files; svelte-check covers the components' TypeScript.
+  ['svelte-check', ['npx', 'svelte-check', '--tsconfig', 'src/renderer/tsconfig.json', '--fail-on-warnings']],
   ['lint', ['npx', 'eslint', '.']],
   ['unit + integration', ['npx', 'vitest', 'run']],
 ];
