@@ -15,6 +15,8 @@ import type { CoreOptions, Logger } from './types';
 
 /** Preview length in the conversation list: one line of a list row. */
 const PREVIEW_CHARS = 120;
+/** Addresses kept per device (a laptop has a few interfaces, each with TCP and WebSockets). */
+const MAX_REMEMBERED_ADDRESSES = 16;
 /** Prekey maintenance (rotation, refill) runs this often while the app is open. */
 const MAINTENANCE_INTERVAL_MS = 60 * 60_000;
 
@@ -93,6 +95,10 @@ export class Peer {
         introduce: async (peerId, envelope) => (late.contacts ? late.contacts.introduceIncoming(peerId, envelope) : 'rejected'),
         deliver: async (peerId, envelopes, path) => receive(peerId, envelopes, path),
         peerDiscovered: (peerId) => void late.contacts?.discovered(peerId),
+        peerAddresses: (peerId, addresses) => {
+          // Remembered for contacts only, so a restart can dial them before mDNS or a relay helps.
+          if (late.contacts?.deviceOf(peerId)) store.devices.markSeen(peerId, now(), addresses.slice(0, MAX_REMEMBERED_ADDRESSES));
+        },
         connectionChanged: (peerId, connected) => {
           const found = late.contacts?.deviceOf(peerId);
           if (!found) return;
@@ -147,6 +153,12 @@ export class Peer {
       return statuses;
     }
 
+    // Dial targets from the last run, so the outbox can reach contacts right away.
+    for (const contact of store.contacts.list({ includeBlocked: false })) {
+      for (const device of store.devices.listByContact(contact.id)) {
+        await network.rememberAddresses(device.peerId, device.addresses).catch(() => {});
+      }
+    }
     const peer = new Peer({ store, local, network, contacts: c, messenger: m, outbox: o, log, lan: options.lan });
     o.start();
     peer.#maintenance = setInterval(() => {

@@ -68,6 +68,15 @@ export class InvalidDeviceKeyError extends Error {
   }
 }
 
+/** No connection to the peer and no known address: it cannot be dialled now. */
+export class PeerUnreachableError extends Error {
+  static override name = 'PeerUnreachableError';
+  constructor(message = 'Peer is not connected and has no known address') {
+    super(message);
+    this.name = 'PeerUnreachableError';
+  }
+}
+
 /** Errors that mean the remote peer broke the framing rules; request handlers penalise them. */
 export const PEER_VIOLATION_ERRORS: ReadonlySet<string> = new Set([
   FrameTooLargeError.name,

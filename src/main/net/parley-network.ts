@@ -6,6 +6,7 @@ import type { Connection, PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { Hello, type IntroduceStatus } from './protocols/hello';
 import { Msg, type DeliveryStatus } from './protocols/msg';
+import { PeerUnreachableError } from './errors';
 import { createParleyNode, type ParleyNode } from './node';
 
 export type { IntroduceStatus } from './protocols/hello';
@@ -31,6 +32,8 @@ export interface NetworkHandlers {
   deliver(peerId: string, envelopes: Uint8Array[], path: ConnectionPath): Promise<DeliveryStatus[]>;
   peerDiscovered(peerId: string): void;
   connectionChanged(peerId: string, connected: boolean): void;
+  /** identify told us where a peer listens: worth remembering for the next start. */
+  peerAddresses(peerId: string, addresses: string[]): void;
 }
 
 export interface NetworkOptions {
@@ -93,6 +96,10 @@ export class ParleyNetwork {
     await msg.start();
     node.addEventListener('peer:discovery', (event) => handlers.peerDiscovered(event.detail.id.toString()));
     node.addEventListener('connection:open', (event) => handlers.connectionChanged(event.detail.remotePeer.toString(), true));
+    node.addEventListener('peer:identify', (event) => {
+      const addresses = event.detail.listenAddrs.map((a) => a.toString()).filter((a) => !a.includes('/p2p-circuit/p2p-circuit'));
+      if (addresses.length > 0) handlers.peerAddresses(event.detail.peerId.toString(), addresses);
+    });
     node.addEventListener('connection:close', (event) => {
       const peer = event.detail.remotePeer;
       // Several connections may exist to one peer; it is offline only when the last one closed.
@@ -120,16 +127,29 @@ export class ParleyNetwork {
     return paths.find((p) => p !== 'relayed') ?? paths[0];
   }
 
-  fetchCard(peerId: string, signal?: AbortSignal): Promise<Uint8Array> {
-    return this.#hello.fetchCard(toPeerId(peerId), signal);
+  /**
+   * Fails at once for a peer we are not connected to and know no address of: libp2p would
+   * otherwise wait for a DHT lookup until the request's deadline, holding up the outbox while
+   * the peer may reconnect any moment (the connection kicks the outbox anyway).
+   */
+  async #reachable(peerId: string): Promise<PeerId> {
+    const peer = toPeerId(peerId);
+    if (this.#node.getConnections(peer).length > 0) return peer;
+    const known = await this.#node.peerStore.get(peer).catch(() => undefined);
+    if (!known || known.addresses.length === 0) throw new PeerUnreachableError();
+    return peer;
   }
 
-  introduce(peerId: string, envelope: Uint8Array, signal?: AbortSignal): Promise<IntroduceStatus> {
-    return this.#hello.introduce(toPeerId(peerId), envelope, signal);
+  async fetchCard(peerId: string, signal?: AbortSignal): Promise<Uint8Array> {
+    return this.#hello.fetchCard(await this.#reachable(peerId), signal);
   }
 
-  send(peerId: string, envelopes: readonly Uint8Array[], signal?: AbortSignal): Promise<DeliveryStatus[]> {
-    return this.#msg.send(toPeerId(peerId), envelopes, signal);
+  async introduce(peerId: string, envelope: Uint8Array, signal?: AbortSignal): Promise<IntroduceStatus> {
+    return this.#hello.introduce(await this.#reachable(peerId), envelope, signal);
+  }
+
+  async send(peerId: string, envelopes: readonly Uint8Array[], signal?: AbortSignal): Promise<DeliveryStatus[]> {
+    return this.#msg.send(await this.#reachable(peerId), envelopes, signal);
   }
 
   /** Remembers addresses learned from a card or the store, so the peer can be dialled by id. */

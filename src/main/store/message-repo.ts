@@ -190,6 +190,16 @@ export class MessageRepo {
     });
   }
 
+  /** The newest sent_at of our own text messages in a conversation (0 if none). */
+  lastOutgoingSentAt(conversationId: number): number {
+    checkId(conversationId, 'conversation id');
+    const row = this.#db.get(
+      "SELECT coalesce(max(sent_at), 0) AS t FROM messages WHERE conversation_id = ? AND direction = 'out' AND kind = 'text'",
+      [conversationId],
+    );
+    return row ? int(row, 't') : 0;
+  }
+
   get(messageId: Uint8Array): Message | undefined {
     const row = this.#db.get(`SELECT ${COLUMNS} FROM messages WHERE message_id = ?`, [checkMessageId(messageId)]);
     return row && fromRow(row);

@@ -46,6 +46,8 @@ export class Messenger {
   readonly #local: LocalIdentity;
   readonly #now: () => number;
   readonly #contacts: ContactEvents;
+  /** Last send time per conversation, read from the store once and kept up to date here. */
+  readonly #lastSentAt = new Map<number, number>();
 
   constructor(store: Store, local: LocalIdentity, now: () => number, contacts: ContactEvents) {
     this.#store = store;
@@ -64,13 +66,25 @@ export class Messenger {
     const devices = this.#store.devices.listByContact(contact.id);
     if (devices.length === 0) throw new ApiFailure('NOT_FOUND', 'this contact has no device yet');
     const messageId = randomBytes(MESSAGE_ID_BYTES);
-    const sentAt = this.#now();
+    const sentAt = this.#nextSentAt(conversationId);
     return this.#store.transaction(() => {
       const message = this.#store.messages.insertOutgoing({ messageId, conversationId, sentAt, kind: 'text', body });
       const content: Content = { kind: 'text', id: messageId, sentAt, seq: message.senderSeq ?? 1, body };
       this.#encryptAndQueue(devices, messageId, content);
       return message;
     });
+  }
+
+  /**
+   * The send time of our next message in a conversation: our clock, but strictly after our
+   * previous message there. Timelines order by (sent time, random id), so a burst sent within
+   * one millisecond would otherwise show in random order on both sides (Signal does the same).
+   */
+  #nextSentAt(conversationId: number): number {
+    const last = this.#lastSentAt.get(conversationId) ?? this.#store.messages.lastOutgoingSentAt(conversationId);
+    const sentAt = Math.max(this.#now(), last + 1);
+    this.#lastSentAt.set(conversationId, sentAt);
+    return sentAt;
   }
 
   /** Marks a conversation read and queues read receipts; returns the devices to flush. */
