@@ -57,3 +57,25 @@ export type {
 export { ParleyNetwork, pathOf, type ConnectionInfo, type ConnectionPath, type NetworkHandlers, type NetworkOptions } from './parley-network';
 export type { DeliveryStatus, IntroduceStatus } from './parley-network';
 export { MSG_BATCH_HEADER_BYTES, MSG_ENVELOPE_OVERHEAD_BYTES, MSG_MAX_BATCH, MSG_MAX_REQUEST_BYTES } from './protocols/msg';
+export {
+  DEFAULT_MAILBOX_LIMITS,
+  MAILBOX_ID_BYTES,
+  MAILBOX_MAX_ENVELOPE_BYTES,
+  MAILBOX_PROTOCOL,
+  MailboxClient,
+  MailboxError,
+  MailboxKey,
+  MailboxServer,
+  deriveMailboxKey,
+  isMailboxError,
+  mailboxIdOf,
+} from './protocols/mailbox';
+export type {
+  MailboxActivity,
+  MailboxClientOptions,
+  MailboxEntryInfo,
+  MailboxEnvelope,
+  MailboxErrorCode,
+  MailboxLimits,
+  MailboxStore,
+} from './protocols/mailbox';

@@ -23,14 +23,8 @@
  * ```
  */
 export { MailboxClient, type MailboxClientOptions } from './mailbox-client';
-export {
-  DEFAULT_MAILBOX_LIMITS,
-  MailboxServer,
-  resolveMailboxLimits,
-  type MailboxActivity,
-  type MailboxLimits,
-  type MailboxServerInit,
-} from './mailbox-server';
+export { MailboxServer, type MailboxActivity, type MailboxServerInit } from './mailbox-server';
+export { DEFAULT_MAILBOX_LIMITS, resolveMailboxLimits, type MailboxLimits } from './limits';
 export { MailboxKey, authMessage, deriveMailboxKey, mailboxIdOf, mailboxLogTag, verifyMailboxAuth } from './keys';
 export { MailboxError, isMailboxError, type MailboxErrorCode } from './errors';
 export {
