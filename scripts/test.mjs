@@ -1,5 +1,6 @@
 // `npm test`: typecheck, lint, then every test suite, inside a private network namespace
 // when run as root (see scripts/netns.mjs). Stops at the first failing step.
+// `node scripts/test.mjs e2e` (`npm run test:e2e`) runs only the named step, in the namespace too.
 import { spawnSync } from 'node:child_process';
 import { enterNetnsOrContinue } from './netns.mjs';
 
@@ -11,9 +12,19 @@ const steps = [
   ['svelte-check', ['npx', 'svelte-check', '--tsconfig', 'src/renderer/tsconfig.json', '--fail-on-warnings']],
   ['lint', ['npx', 'eslint', '.']],
   ['unit + integration', ['npx', 'vitest', 'run']],
+  // Real headless peers and Debian's Chromium (playwright.config.ts builds out/ first if stale);
+  // the electron project reports itself skipped, with the reason, where no Electron binary exists.
+  ['e2e', ['npx', 'playwright', 'test', '--project=web', '--project=electron']],
 ];
 
-for (const [name, [cmd, ...args]] of steps) {
+const only = process.argv[2];
+const selected = only === undefined ? steps : steps.filter(([name]) => name === only);
+if (selected.length === 0) {
+  console.error(`no test step named '${only}' (steps: ${steps.map(([name]) => name).join(', ')})`);
+  process.exit(2);
+}
+
+for (const [name, [cmd, ...args]] of selected) {
   console.log(`\n== ${name}: ${[cmd, ...args].join(' ')}`);
   const { status } = spawnSync(cmd, args, { stdio: 'inherit' });
   if (status !== 0) {
@@ -21,4 +32,4 @@ for (const [name, [cmd, ...args]] of steps) {
     process.exit(status ?? 1);
   }
 }
-console.log('\n== all test steps passed');
+console.log(`\n== ${only === undefined ? 'all test steps' : only} passed`);

@@ -57,11 +57,11 @@ export const WAL_SIZE_LIMIT_BYTES = 4 * 1024 * 1024;
 /** The random message id of ARCHITECTURE.md §4: 128 bits. */
 export const MESSAGE_ID_BYTES = 16;
 /**
- * A text body, in UTF-8 bytes. The sealed envelope tops out at 64 KiB (MAX_ENVELOPE_BYTES);
- * 32 KiB of text plus the ratchet header and payload framing fits with room to spare. Longer
- * text is a file transfer, not a message.
+ * A text body, in UTF-8 bytes: the API's 20,000 UTF-16 units (MAX_MESSAGE_BODY_CHARS) at up
+ * to 3 bytes each, as the message content codec allows. 60,000 bytes plus the content, ratchet
+ * and envelope framing (~200 bytes) fit the 64 KiB envelope. Longer text is a file transfer.
  */
-export const MAX_BODY_BYTES = 32 * 1024;
+export const MAX_BODY_BYTES = 60_000;
 /** Message ids one receipt may acknowledge: a read receipt for a long backlog, not unbounded. */
 export const MAX_RECEIPT_REFS = 1024;
 /** Display names: enough for any real name in any script, small enough for one list row. */

@@ -17,7 +17,8 @@ export async function acceptRequest(ctx: AppContext, requestId: string): Promise
   if (!result.ok) return reportError(ctx, result.error, 'Could not accept');
   ctx.contacts.removeRequest(requestId);
   ctx.contacts.upsertContact(result.value);
-  await refreshConversations(ctx);
+  // Nearby too: its row for this peer now links to the contact instead of offering "Add".
+  await Promise.all([refreshConversations(ctx), refreshNearby(ctx)]);
 }
 
 export async function declineRequest(ctx: AppContext, requestId: string): Promise<void> {

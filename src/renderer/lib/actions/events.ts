@@ -55,9 +55,17 @@ export function handleEvent(ctx: AppContext, ...[event, payload]: ApiEvent): voi
   }
 }
 
-/** A contact appeared that we have no conversation for: the lists changed under us. */
+/**
+ * A contact appeared that we have no conversation for: the lists changed under us (Nearby too:
+ * its row for that peer now links to the contact instead of offering "Add").
+ */
 async function refreshLists(ctx: AppContext): Promise<void> {
-  const [conversations, requests] = await Promise.all([ctx.client.api['conversations.list']({}), ctx.client.api['contacts.requests']({})]);
+  const [conversations, requests, nearby] = await Promise.all([
+    ctx.client.api['conversations.list']({}),
+    ctx.client.api['contacts.requests']({}),
+    ctx.client.api['nearby.list']({}),
+  ]);
   if (conversations.ok) ctx.conversations.replaceAll(conversations.value);
   if (requests.ok) ctx.contacts.replaceRequests(requests.value);
+  if (nearby.ok) ctx.contacts.replaceNearby(nearby.value);
 }
