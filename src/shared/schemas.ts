@@ -17,6 +17,16 @@ export const MAX_PASSPHRASE_CHARS = 1024;
 export const MAX_INVITE_LINK_CHARS = 4096;
 /** Page size bound for message and list queries: a screenful or two, never the whole table. */
 export const MAX_PAGE_SIZE = 200;
+/**
+ * Relays a user may configure: a few, on different operators, is the point (scale out, not
+ * up); eight is what a contact card carries (core/contacts/card.ts MAX_CARD_RELAYS).
+ */
+export const MAX_RELAYS = 8;
+/**
+ * A relay multiaddr: `/dns4/relay.example.org/tcp/4001/p2p/12D3KooW…` is ~100 characters; 256
+ * keeps eight of them, with their mailbox ids, inside an invite link (MAX_INVITE_LINK_CHARS).
+ */
+export const MAX_RELAY_ADDRESS_CHARS = 256;
 
 /** 128-bit ids as 32 lowercase hex characters (message, contact, conversation, request ids). */
 export const Id = z.string().regex(/^[0-9a-f]{32}$/, 'expected a 32-character hex id');
@@ -42,6 +52,15 @@ export const Base64Url = z.string().max(8192).regex(/^[A-Za-z0-9_-]*$/);
 export const MessageState = z.enum(['queued', 'sent', 'delivered', 'read', 'failed']);
 export const MessagePath = z.enum(['lan', 'direct', 'relayed', 'mailbox']);
 export const Theme = z.enum(['light', 'dark', 'system']);
+/**
+ * A relay's multiaddr naming the relay, `/ip4/198.51.100.7/tcp/4001/p2p/12D3KooW…`. This is
+ * only its shape (printable, slash-separated, ending in a PeerId); the core parses it fully.
+ */
+export const RelayAddress = z
+  .string()
+  .trim()
+  .max(MAX_RELAY_ADDRESS_CHARS)
+  .regex(/^(\/[!-~]+)+\/p2p\/[1-9A-HJ-NP-Za-km-z]{32,128}$/, 'expected a relay address ending in /p2p/<peerId>');
 
 export const Profile = z.strictObject({
   displayName: DisplayName,
@@ -130,6 +149,11 @@ export const Settings = z.strictObject({
   notifications: z.boolean(),
   /** Show message text in notifications; off means "New message" only. */
   notificationPreview: z.boolean(),
+  /**
+   * Relays this device keeps reservations on and names in its contact card, with a mailbox on
+   * each for contacts to leave messages in while it is offline. None by default.
+   */
+  relays: z.array(RelayAddress).max(MAX_RELAYS).optional(),
 });
 
 export const MessagePage = z.strictObject({

@@ -106,13 +106,17 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     }
   }
 
+  /** The UI preferences (one JSON value) and the relays, which the peer keeps and applies itself. */
   const settings = (p: Peer): Settings => {
+    let stored: Partial<Settings> = {};
     try {
       const raw = p.store.settings.get(SETTINGS_KEY);
-      return raw ? { ...DEFAULT_SETTINGS, ...(JSON.parse(raw) as Partial<Settings>) } : DEFAULT_SETTINGS;
+      if (raw) stored = JSON.parse(raw) as Partial<Settings>;
     } catch {
-      return DEFAULT_SETTINGS;
+      // Unreadable preferences fall back to the defaults.
     }
+    const { relays: _ignored, ...preferences } = stored;
+    return { ...DEFAULT_SETTINGS, ...preferences, relays: p.relays() };
   };
 
   const api: CoreApi = {
@@ -181,11 +185,13 @@ export async function startCore(options: CoreOptions): Promise<Core> {
 
     'network.status': async () => requirePeer().networkStatus(),
     'settings.get': async () => settings(requirePeer()),
-    'settings.update': async (patch) => {
+    'settings.update': async ({ relays, ...patch }) => {
       const p = requirePeer();
-      const next = { ...settings(p), ...patch };
-      p.store.settings.set(SETTINGS_KEY, JSON.stringify(next));
-      return next;
+      // Checked and applied first: a bad relay list changes nothing.
+      if (relays !== undefined) p.setRelays(relays);
+      const { relays: _current, ...preferences } = { ...settings(p), ...patch };
+      p.store.settings.set(SETTINGS_KEY, JSON.stringify(preferences));
+      return settings(p);
     },
   };
 

@@ -3,14 +3,16 @@
  * together. Created by core.ts on create/unlock; everything here assumes an open store.
  */
 import { ApiFailure, type Conversation as ApiConversation, type Message as ApiMessage, type MessagePage, type NetworkStatus } from '../../shared';
-import { ParleyNetwork, type ConnectionPath, type DeliveryStatus } from '../net';
-import type { Message as StoredMessage, Store } from '../store';
+import { MSG_MAX_BATCH, ParleyNetwork, type ConnectionPath, type DeliveryStatus } from '../net';
+import type { Contact, Device, Message as StoredMessage, Store } from '../store';
 import { ContactBook } from './contacts/contact-book';
 import type { EventBus } from './events';
 import type { LocalIdentity } from './identity/local-identity';
 import { fromApiId, messageApiId, messageIdFromApi, toApiId } from './ids';
+import { MailboxFetcher } from './messaging/mailbox-fetcher';
 import { Messenger } from './messaging/messenger';
 import { OutboxWorker } from './messaging/outbox-worker';
+import { checkRelays, ContactRelays, loadRelays, mailboxRelays, saveRelays } from './network/relay-config';
 import type { CoreOptions, Logger } from './types';
 
 /** Preview length in the conversation list: one line of a list row. */
@@ -50,8 +52,10 @@ export class Peer {
   readonly contacts: ContactBook;
   readonly messenger: Messenger;
   readonly #outbox: OutboxWorker;
+  readonly #mailboxes: MailboxFetcher;
   readonly #log: Logger;
   readonly #lan: boolean;
+  readonly #now: () => number;
   #maintenance: NodeJS.Timeout | undefined;
 
   private constructor(parts: {
@@ -61,8 +65,10 @@ export class Peer {
     contacts: ContactBook;
     messenger: Messenger;
     outbox: OutboxWorker;
+    mailboxes: MailboxFetcher;
     log: Logger;
     lan: boolean;
+    now: () => number;
   }) {
     this.store = parts.store;
     this.local = parts.local;
@@ -70,8 +76,10 @@ export class Peer {
     this.contacts = parts.contacts;
     this.messenger = parts.messenger;
     this.#outbox = parts.outbox;
+    this.#mailboxes = parts.mailboxes;
     this.#log = parts.log;
     this.#lan = parts.lan;
+    this.#now = parts.now;
   }
 
   static async start(store: Store, local: LocalIdentity, options: CoreOptions, events: EventBus): Promise<Peer> {
@@ -79,7 +87,11 @@ export class Peer {
     const log = options.log;
     // The network needs its handlers before it starts, the handlers need the contact book and
     // the outbox, and those need the network: the handlers reach them through this late slot.
-    const late: { contacts?: ContactBook; outbox?: OutboxWorker } = {};
+    const late: { contacts?: ContactBook; outbox?: OutboxWorker; mailboxes?: MailboxFetcher } = {};
+    // Our relays go into our card (with our mailbox on each) before anyone can ask for it.
+    const relays = loadRelays(store);
+    local.setRelays(relays);
+    const contactRelays = new ContactRelays();
     const messenger = new Messenger(store, local, now, {
       accepted: (contact, card) => late.contacts?.accepted(contact, card),
       profile: (contact, card) => late.contacts?.profile(contact, card),
@@ -88,12 +100,19 @@ export class Peer {
       deviceKey: local.deviceKey,
       listen: options.listen,
       lan: options.lan,
+      relays,
       handlers: {
         isContact: (peerId) => late.contacts?.admits(peerId) ?? false,
         isBlocked: (peerId) => late.contacts?.isBlocked(peerId) ?? false,
         card: () => local.card(),
         introduce: async (peerId, envelope) => (late.contacts ? late.contacts.introduceIncoming(peerId, envelope) : 'rejected'),
         deliver: async (peerId, envelopes, path) => receive(peerId, envelopes, path),
+        relaysOf: (peerId) => {
+          const found = late.contacts?.deviceOf(peerId);
+          return found ? contactRelays.of(found.device).map((r) => r.address) : [];
+        },
+        // Back on a relay after being away from it: mail may have been left there meanwhile.
+        relayReserved: (relayPeerId) => void late.mailboxes?.fetch(relayPeerId),
         peerDiscovered: (peerId) => void late.contacts?.discovered(peerId),
         peerAddresses: (peerId, addresses) => {
           // Remembered for contacts only, so a restart can dial them before mDNS or a relay helps.
@@ -117,6 +136,13 @@ export class Peer {
       { stateChanged: (message) => events.emit('message.stateChanged', stateEvent(message)) },
       log,
       now,
+      {
+        targets: (deviceId) => {
+          const device = store.devices.get(deviceId);
+          return device ? contactRelays.mailboxesOf(device).map((r) => ({ relayAddress: r.address, mailboxId: r.mailboxId })) : [];
+        },
+        deposit: (target, envelope) => network.deposit(target.relayAddress, target.mailboxId, envelope),
+      },
     );
     const c = new ContactBook({
       store,
@@ -138,6 +164,34 @@ export class Peer {
     async function receive(peerId: string, envelopes: Uint8Array[], path: ConnectionPath): Promise<DeliveryStatus[]> {
       const found = c.deviceOf(peerId);
       if (!found) return envelopes.map(() => 'rejected');
+      return commit(found, envelopes, path);
+    }
+
+    /**
+     * Envelopes from one of our mailboxes, in deposit order. Each is routed to its sender by its
+     * tag; consecutive envelopes of one device are committed as one batch, like a msg batch.
+     * Envelopes of a contact we have not accepted (yet) wait on the relay ('retry').
+     */
+    async function receiveFromMailbox(envelopes: Uint8Array[]): Promise<DeliveryStatus[]> {
+      const senders = envelopes.map((e) => m.senderOf(e));
+      const statuses: DeliveryStatus[] = [];
+      for (let i = 0; i < envelopes.length; ) {
+        const sender = senders[i];
+        if (!sender || !c.admits(sender.device.peerId)) {
+          const waits = sender !== undefined && !sender.contact.blocked && sender.contact.requestState === 'incoming';
+          statuses.push(waits ? 'retry' : 'rejected');
+          i++;
+          continue;
+        }
+        let end = i + 1;
+        while (end < envelopes.length && end - i < MSG_MAX_BATCH && senders[end]?.device.id === sender.device.id) end++;
+        statuses.push(...(await commit(sender, envelopes.slice(i, end), 'mailbox')));
+        i = end;
+      }
+      return statuses;
+    }
+
+    async function commit(found: { device: Device; contact: Contact }, envelopes: Uint8Array[], path: ConnectionPath | 'mailbox'): Promise<DeliveryStatus[]> {
       let result;
       try {
         result = m.receiveBatch(found.device, found.contact, envelopes, path);
@@ -159,8 +213,18 @@ export class Peer {
         await network.rememberAddresses(device.peerId, device.addresses).catch(() => {});
       }
     }
-    const peer = new Peer({ store, local, network, contacts: c, messenger: m, outbox: o, log, lan: options.lan });
+    const mailboxes = new MailboxFetcher({
+      net: network,
+      relays: () => mailboxRelays(store, now()),
+      keyFor: (relayPeerId) => local.mailboxKey(relayPeerId),
+      receive: receiveFromMailbox,
+      log,
+      ...(options.mailboxPollIntervalMs !== undefined ? { intervalMs: options.mailboxPollIntervalMs } : {}),
+    });
+    late.mailboxes = mailboxes;
+    const peer = new Peer({ store, local, network, contacts: c, messenger: m, outbox: o, mailboxes, log, lan: options.lan, now });
     o.start();
+    mailboxes.start();
     peer.#maintenance = setInterval(() => {
       try {
         local.maintainPrekeys();
@@ -234,13 +298,42 @@ export class Peer {
       addresses: this.network.addresses().slice(0, 64),
       connections: this.network.connections().slice(0, 1024).map((c) => ({ peerId: c.peerId, address: c.address, path: c.path })),
       lanDiscovery: this.#lan,
-      relays: [],
+      relays: this.network.relays().slice(0, 32),
     };
+  }
+
+  // ── relays ──────────────────────────────────────────────────────────────────────────────
+
+  relays(): string[] {
+    return loadRelays(this.store);
+  }
+
+  /**
+   * Replaces our relays: stored, reserved on (dropped ones released), put in our card with our
+   * mailbox on each, and announced to every contact in a profile message, so they reach us and
+   * leave mail where we now are. Throws ApiFailure INVALID_ARGUMENT for a bad list.
+   */
+  setRelays(addresses: readonly string[]): string[] {
+    const next = checkRelays(addresses, this.local.peerId);
+    const current = loadRelays(this.store);
+    if (next.length === current.length && next.every((a, i) => a === current[i])) return current;
+    saveRelays(this.store, next, this.#now());
+    this.local.setRelays(next);
+    this.network.setRelays(next);
+    const devices = new Set<number>();
+    for (const contact of this.store.contacts.list({ includeBlocked: false })) {
+      if (contact.requestState !== 'accepted' && contact.requestState !== 'outgoing') continue;
+      for (const id of this.messenger.queueProfile(contact)) devices.add(id);
+    }
+    for (const id of devices) this.#outbox.kick(id);
+    this.#log.info('relays changed', { relays: next.length, contacts: devices.size });
+    return next;
   }
 
   async stop(): Promise<void> {
     clearInterval(this.#maintenance);
     this.#outbox.stop();
+    await this.#mailboxes.stop();
     try {
       await this.network.stop();
     } catch (error) {

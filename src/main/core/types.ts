@@ -38,4 +38,6 @@ export interface CoreOptions {
   readonly log: Logger;
   /** Injected clock (ms), for tests. */
   readonly now?: () => number;
+  /** How often our mailboxes are polled (default MAILBOX_POLL_INTERVAL_MS); tests shorten it. */
+  readonly mailboxPollIntervalMs?: number;
 }

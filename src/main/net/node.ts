@@ -45,6 +45,7 @@ import {
 } from './constants';
 import { InvalidDeviceKeyError, toError } from './errors';
 import { createConnectionGater } from './gater';
+import { transportListen, type TransportListen } from './relay-keeper';
 
 export interface ConnectionLimits {
   /** Most open connections before pruning (default MAX_CONNECTIONS). */
@@ -117,6 +118,8 @@ export interface ParleyServices extends Record<string, unknown> {
   autoNAT: unknown;
   dht: KadDHT;
   relay?: CircuitRelayService;
+  /** Listening after start (relay reservations made and remade at run time: relay-keeper.ts). */
+  transportListen: TransportListen;
 }
 
 export type ParleyNode = Libp2p<ParleyServices>;
@@ -242,6 +245,7 @@ export async function createParleyNode(options: ParleyNodeOptions): Promise<Parl
       identifyPush: identifyPush(),
       // Also a DHT dependency: the service must be named `ping`.
       ping: ping(),
+      transportListen: transportListen(),
       dcutr: dcutr(),
       autoNAT: autoNAT(),
       dht: kadDHT({

@@ -1,16 +1,76 @@
 /**
  * The network as the core sees it: a running node with Parley's protocols, described in plain
  * strings and callbacks so that nothing outside net/ imports libp2p (STYLE.md, "Core").
+ *
+ * Reaching a peer (issue 5, item 3) goes down a ladder, each rung bounded in time:
+ *
+ * 1. an open connection, direct or relayed (a relayed one is used as is: libp2p's own dial
+ *    would ignore it and dial again);
+ * 2. the peer's known direct addresses (identify, the store, mDNS);
+ * 3. its relays: `<relay>/p2p-circuit/p2p/<peer>` for each relay of its contact card (and any
+ *    circuit address identify told us); DCUtR then tries to upgrade to a direct connection;
+ * 4. a Kademlia lookup by PeerId through the DHT servers we are connected to (relays);
+ * 5. else PeerUnreachableError, which tells the outbox to use the peer's mailboxes.
+ *
+ * A contact reached only through a relay is dialed directly in the background as soon as
+ * identify tells us its direct addresses: DCUtR upgrades only between public addresses, so two
+ * peers on one LAN (or one machine) that met through a relay would otherwise stay relayed.
+ *
+ * Our own relays are kept by RelayKeeper (reservations, so contacts can reach us); mailbox
+ * deposits, fetches and acknowledgements go through MailboxClient.
  */
-import type { Connection, PeerId } from '@libp2p/interface';
+import type { AbortOptions, Connection, DialTarget, PeerId, Stream } from '@libp2p/interface';
+import type { SingleKadDHT } from '@libp2p/kad-dht';
 import { peerIdFromString } from '@libp2p/peer-id';
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { Hello, type IntroduceStatus } from './protocols/hello';
+import { MailboxClient, type MailboxEnvelope, type MailboxKey } from './protocols/mailbox';
 import { Msg, type DeliveryStatus } from './protocols/msg';
 import { PeerUnreachableError } from './errors';
 import { createParleyNode, type ParleyNode } from './node';
+import { RelayKeeper, relayPeerOf, type RelayStatus } from './relay-keeper';
+import type { ProtocolHost } from './request-response';
 
 export type { IntroduceStatus } from './protocols/hello';
 export type { DeliveryStatus } from './protocols/msg';
+export type { RelayStatus } from './relay-keeper';
+
+/**
+ * Dialing a peer's known direct addresses: a TCP + Noise handshake takes well under a second
+ * even across the internet; a stale address that swallows SYNs must not hold the ladder for
+ * the whole DIAL_TIMEOUT_MS before relays are tried.
+ */
+export const DIRECT_DIAL_TIMEOUT_MS = 5_000;
+/** Dialing through a relay: two hops (relay, then the hop and stop streams) plus Noise end to end. */
+export const RELAYED_DIAL_TIMEOUT_MS = 10_000;
+/**
+ * A DHT lookup by PeerId. Parley's DHT is small (relays are its servers), so an answer comes
+ * in one or two round trips or not at all; bounded so an unreachable contact falls through to
+ * its mailbox quickly.
+ */
+export const DHT_LOOKUP_TIMEOUT_MS = 5_000;
+/**
+ * Checks a relay address strictly: a multiaddr that names its relay (`/…/p2p/<PeerId>`) and is
+ * not itself a circuit. Returns the canonical text and the relay's PeerId; throws RangeError.
+ */
+export function parseRelayAddress(address: string): { address: string; relayPeerId: string } {
+  let addr: Multiaddr;
+  try {
+    addr = multiaddr(address);
+  } catch {
+    throw new RangeError('not a multiaddr');
+  }
+  if (addr.getComponents().some((c) => c.name === 'p2p-circuit')) throw new RangeError('a relay address cannot be a circuit address');
+  let relay: PeerId;
+  try {
+    relay = relayPeerOf(addr);
+  } catch {
+    throw new RangeError('a relay address must end in /p2p/<peerId>');
+  }
+  const last = addr.getComponents().at(-1);
+  if (last?.name !== 'p2p') throw new RangeError('a relay address must end in /p2p/<peerId>');
+  return { address: addr.toString(), relayPeerId: relay.toString() };
+}
 
 /** How a connection reaches a peer, as the UI shows it (ARCHITECTURE.md §6). */
 export type ConnectionPath = 'lan' | 'direct' | 'relayed';
@@ -34,12 +94,17 @@ export interface NetworkHandlers {
   connectionChanged(peerId: string, connected: boolean): void;
   /** identify told us where a peer listens: worth remembering for the next start. */
   peerAddresses(peerId: string, addresses: string[]): void;
+  /** The relays (addresses) a contact's card names, to reach it through them. */
+  relaysOf?(peerId: string): readonly string[];
+  /** A reservation on one of our relays came into place (start, or back after a loss). */
+  relayReserved?(relayPeerId: string): void;
 }
 
 export interface NetworkOptions {
   readonly deviceKey: Uint8Array;
   readonly listen: readonly string[];
   readonly lan: boolean;
+  /** Our relays: reservations are kept on them (RelayKeeper); change them with `setRelays`. */
   readonly relays?: readonly string[];
   readonly bootstrap?: readonly string[];
   readonly handlers: NetworkHandlers;
@@ -63,17 +128,63 @@ export function pathOf(connection: Pick<Connection, 'remoteAddr' | 'limits'>): C
   return ip !== undefined && isLocalIp(ip) ? 'lan' : 'direct';
 }
 
+/** The open connection to use for a stream: direct before relayed, relayed only where allowed. */
+function openConnectionFor(node: ParleyNode, peer: PeerId, limitedOk: boolean): Connection | undefined {
+  const open = node.getConnections(peer).filter((c) => c.status === 'open');
+  return open.find((c) => c.limits === undefined) ?? (limitedOk ? open[0] : undefined);
+}
+
+/**
+ * The host our protocols dial through: streams to a peer go over a connection we already
+ * have, a relayed one included, instead of libp2p's dial, which reuses only unlimited
+ * connections and would try to dial a peer that is reachable only through a relay again.
+ */
+function protocolHost(node: ParleyNode): ProtocolHost {
+  return {
+    handle: node.handle.bind(node),
+    unhandle: node.unhandle.bind(node),
+    logger: node.logger,
+    dialProtocol: async (peer: DialTarget, protocols: string | string[], options?: AbortOptions & { runOnLimitedConnection?: boolean }): Promise<Stream> => {
+      if (isPeerId(peer)) {
+        const connection = openConnectionFor(node, peer, options?.runOnLimitedConnection === true);
+        if (connection) return connection.newStream(protocols, options);
+      }
+      return node.dialProtocol(peer, protocols, options);
+    },
+  };
+}
+
+function isPeerId(target: DialTarget): target is PeerId {
+  return typeof (target as PeerId).toMultihash === 'function' && !Array.isArray(target);
+}
+
+/** `address` as a dial target for `peer`: ends in /p2p/<peer> (circuit addresses get it appended). */
+function addressFor(address: Multiaddr, peer: PeerId): Multiaddr {
+  const last = address.getComponents().at(-1);
+  return last?.name === 'p2p' && last.value === peer.toString() ? address : address.encapsulate(`/p2p/${peer.toString()}`);
+}
+
+const isCircuit = (address: Multiaddr): boolean => address.getComponents().some((c) => c.name === 'p2p-circuit');
+
 export class ParleyNetwork {
   readonly peerId: string;
   readonly #node: ParleyNode;
   readonly #hello: Hello;
   readonly #msg: Msg;
+  readonly #mailbox: MailboxClient;
+  readonly #keeper: RelayKeeper;
+  readonly #handlers: NetworkHandlers;
+  /** One ladder climb per peer at a time: concurrent senders wait for the same attempt. */
+  readonly #connecting = new Map<string, Promise<void>>();
 
-  private constructor(node: ParleyNode, hello: Hello, msg: Msg) {
+  private constructor(node: ParleyNode, hello: Hello, msg: Msg, keeper: RelayKeeper, handlers: NetworkHandlers) {
     this.#node = node;
     this.peerId = node.peerId.toString();
     this.#hello = hello;
     this.#msg = msg;
+    this.#mailbox = new MailboxClient(node);
+    this.#keeper = keeper;
+    this.#handlers = handlers;
   }
 
   static async start(options: NetworkOptions): Promise<ParleyNetwork> {
@@ -82,13 +193,13 @@ export class ParleyNetwork {
       privateKey: options.deviceKey,
       listen: [...options.listen],
       lan: options.lan,
-      relays: options.relays ? [...options.relays] : undefined,
       bootstrap: options.bootstrap ? [...options.bootstrap] : undefined,
       isContact: (peerId) => handlers.isContact(peerId.toString()),
       isBlocked: (peerId) => handlers.isBlocked(peerId.toString()),
     });
-    const hello = new Hello(node, { card: () => handlers.card(), introduce: (peerId, e) => handlers.introduce(peerId, e) });
-    const msg = new Msg(node, {
+    const host = protocolHost(node);
+    const hello = new Hello(host, { card: () => handlers.card(), introduce: (peerId, e) => handlers.introduce(peerId, e) });
+    const msg = new Msg(host, {
       isContact: (peerId) => handlers.isContact(peerId) && !handlers.isBlocked(peerId),
       deliver: (peerId, envelopes, context) => handlers.deliver(peerId, envelopes, pathOf(context.connection)),
     });
@@ -96,9 +207,19 @@ export class ParleyNetwork {
     await msg.start();
     node.addEventListener('peer:discovery', (event) => handlers.peerDiscovered(event.detail.id.toString()));
     node.addEventListener('connection:open', (event) => handlers.connectionChanged(event.detail.remotePeer.toString(), true));
+    const upgrading = new Set<string>();
     node.addEventListener('peer:identify', (event) => {
-      const addresses = event.detail.listenAddrs.map((a) => a.toString()).filter((a) => !a.includes('/p2p-circuit/p2p-circuit'));
-      if (addresses.length > 0) handlers.peerAddresses(event.detail.peerId.toString(), addresses);
+      const { peerId, listenAddrs } = event.detail;
+      const addresses = listenAddrs.map((a) => a.toString()).filter((a) => !a.includes('/p2p-circuit/p2p-circuit'));
+      if (addresses.length > 0) handlers.peerAddresses(peerId.toString(), addresses);
+      const direct = listenAddrs.filter((a) => !isCircuit(a));
+      const onlyRelayed = node.getConnections(peerId).every((c) => c.limits !== undefined);
+      if (direct.length === 0 || !onlyRelayed || upgrading.has(peerId.toString()) || !handlers.isContact(peerId.toString())) return;
+      upgrading.add(peerId.toString());
+      node
+        .dial(direct.map((a) => addressFor(a, peerId)), { signal: AbortSignal.timeout(DIRECT_DIAL_TIMEOUT_MS) })
+        .catch(() => undefined) // unreachable directly (NAT, another network): the relayed connection stays
+        .finally(() => upgrading.delete(peerId.toString()));
     });
     node.addEventListener('connection:close', (event) => {
       const peer = event.detail.remotePeer;
@@ -106,7 +227,21 @@ export class ParleyNetwork {
       if (node.getConnections(peer).length === 0) handlers.connectionChanged(peer.toString(), false);
     });
     await node.start();
-    return new ParleyNetwork(node, hello, msg);
+    const keeper = new RelayKeeper(node, node.services.transportListen, {
+      reserved: (relayPeerId) => handlers.relayReserved?.(relayPeerId),
+    });
+    keeper.set(options.relays ?? []);
+    return new ParleyNetwork(node, hello, msg, keeper, handlers);
+  }
+
+  /** Replaces our relays: reserves on new ones, releases dropped ones (addresses from parseRelayAddress). */
+  setRelays(addresses: readonly string[]): void {
+    this.#keeper.set(addresses);
+  }
+
+  /** Our relays and whether a reservation is in place on each. */
+  relays(): RelayStatus[] {
+    return this.#keeper.status();
   }
 
   addresses(): string[] {
@@ -128,16 +263,72 @@ export class ParleyNetwork {
   }
 
   /**
-   * Fails at once for a peer we are not connected to and know no address of: libp2p would
-   * otherwise wait for a DHT lookup until the request's deadline, holding up the outbox while
-   * the peer may reconnect any moment (the connection kicks the outbox anyway).
+   * A connected peer, climbing the ladder (see the top of this file) if it is not connected.
+   * Throws PeerUnreachableError when no rung worked: at once for a peer we know no way to,
+   * within the rungs' timeouts otherwise, never waiting out a request's whole deadline.
    */
   async #reachable(peerId: string): Promise<PeerId> {
     const peer = toPeerId(peerId);
-    if (this.#node.getConnections(peer).length > 0) return peer;
-    const known = await this.#node.peerStore.get(peer).catch(() => undefined);
-    if (!known || known.addresses.length === 0) throw new PeerUnreachableError();
+    if (this.#node.getConnections(peer).some((c) => c.status === 'open')) return peer;
+    let climbing = this.#connecting.get(peerId);
+    if (!climbing) {
+      climbing = this.#connect(peer).finally(() => this.#connecting.delete(peerId));
+      this.#connecting.set(peerId, climbing);
+    }
+    await climbing;
     return peer;
+  }
+
+  async #connect(peer: PeerId): Promise<void> {
+    const tried = new Set<string>();
+    const attempt = async (addresses: Multiaddr[], timeoutMs: number): Promise<boolean> => {
+      const fresh = addresses.map((a) => addressFor(a, peer)).filter((a) => !tried.has(a.toString()));
+      if (fresh.length === 0) return false;
+      for (const a of fresh) tried.add(a.toString());
+      try {
+        await this.#node.dial(fresh, { signal: AbortSignal.timeout(timeoutMs) });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const known = (await this.#node.peerStore.get(peer).catch(() => undefined))?.addresses.map((a) => a.multiaddr) ?? [];
+    if (await attempt(known.filter((a) => !isCircuit(a)), DIRECT_DIAL_TIMEOUT_MS)) return;
+    if (await attempt([...this.#relayRoutes(peer), ...known.filter(isCircuit)], RELAYED_DIAL_TIMEOUT_MS)) return;
+    const found = await this.#lookup(peer);
+    if (found.length > 0 && (await attempt(found, RELAYED_DIAL_TIMEOUT_MS))) return;
+    throw new PeerUnreachableError();
+  }
+
+  /** Circuit addresses through each relay the peer's card names (malformed ones skipped). */
+  #relayRoutes(peer: PeerId): Multiaddr[] {
+    const routes: Multiaddr[] = [];
+    for (const relay of this.#handlers.relaysOf?.(peer.toString()) ?? []) {
+      try {
+        const { address, relayPeerId } = parseRelayAddress(relay);
+        if (relayPeerId === this.peerId || relayPeerId === peer.toString()) continue;
+        routes.push(multiaddr(address).encapsulate('/p2p-circuit'));
+      } catch {
+        // A card is signed by its owner, not checked by us: skip what does not parse.
+      }
+    }
+    return routes;
+  }
+
+  /**
+   * The peer's addresses from the DHT (our relays are its servers): they know a peer that is
+   * connected to them, so a contact that moved to a relay we did not know of can still be found.
+   */
+  async #lookup(peer: PeerId): Promise<Multiaddr[]> {
+    // With no DHT server known (no relay connected, or only relays on private addresses, which
+    // the DHT leaves out), libp2p would wait out the whole timeout for one to appear.
+    if (((this.#node.services.dht as Partial<SingleKadDHT>).routingTable?.size ?? 0) === 0) return [];
+    try {
+      const info = await this.#node.peerRouting.findPeer(peer, { signal: AbortSignal.timeout(DHT_LOOKUP_TIMEOUT_MS), useCache: false });
+      return info.multiaddrs;
+    } catch {
+      return [];
+    }
   }
 
   async fetchCard(peerId: string, signal?: AbortSignal): Promise<Uint8Array> {
@@ -152,6 +343,23 @@ export class ParleyNetwork {
     return this.#msg.send(await this.#reachable(peerId), envelopes, signal);
   }
 
+  // ── mailboxes (issue 5, item 3) ─────────────────────────────────────────────────────────
+
+  /** Leaves an envelope in mailbox `mailboxId` on the relay at `relayAddress`; throws MailboxError or a transport error. */
+  async deposit(relayAddress: string, mailboxId: Uint8Array, envelope: Uint8Array, signal?: AbortSignal): Promise<void> {
+    await this.#mailbox.deposit(multiaddr(relayAddress), mailboxId, envelope, { signal });
+  }
+
+  /** Every envelope waiting in our mailbox on a relay, oldest first; nothing is deleted. */
+  async fetchMailbox(relayAddress: string, key: MailboxKey, signal?: AbortSignal): Promise<MailboxEnvelope[]> {
+    return this.#mailbox.fetchAll(multiaddr(relayAddress), key, { signal });
+  }
+
+  /** Deletes fetched envelopes (by the relay's ids) from our mailbox on a relay. */
+  async ackMailbox(relayAddress: string, key: MailboxKey, ids: readonly number[], signal?: AbortSignal): Promise<number> {
+    return this.#mailbox.ack(multiaddr(relayAddress), key, ids, { signal });
+  }
+
   /** Remembers addresses learned from a card or the store, so the peer can be dialled by id. */
   async rememberAddresses(peerId: string, addresses: readonly string[]): Promise<void> {
     if (addresses.length === 0) return;
@@ -164,6 +372,7 @@ export class ParleyNetwork {
   }
 
   async stop(): Promise<void> {
+    await this.#keeper.stop();
     await this.#msg.stop();
     await this.#hello.stop();
     await this.#node.stop();

@@ -30,9 +30,10 @@ import {
   type OneTimePrekey,
   type SignedPrekey,
 } from '../../../crypto';
-import { generateDeviceKey, peerIdFromDeviceKey } from '../../net';
+import { deriveMailboxKey, generateDeviceKey, peerIdFromDeviceKey, type MailboxKey } from '../../net';
 import type { Store } from '../../store';
-import { createCard, encodeInvite, INVITE_SECRET_BYTES } from '../contacts/card';
+import { createCard, encodeInvite, INVITE_SECRET_BYTES, type CardRelay } from '../contacts/card';
+import { relayPeerIdOf } from '../network/relay-config';
 
 const DEVICE_KEY_SETTING = 'device.key';
 const INVITE_SECRETS_SETTING = 'invite.secrets';
@@ -51,7 +52,9 @@ export class LocalIdentity {
   readonly #store: Store;
   readonly #now: () => number;
   #card: Uint8Array | undefined;
-  #relays: readonly string[] = [];
+  #relays: readonly CardRelay[] = [];
+  /** Mailbox keys per relay PeerId: derived, never stored (keys.ts), so cached for the run. */
+  readonly #mailboxKeys = new Map<string, MailboxKey>();
 
   private constructor(store: Store, identity: IdentityKeyPair, deviceKey: Uint8Array, now: () => number) {
     this.#store = store;
@@ -98,9 +101,23 @@ export class LocalIdentity {
     this.#card = undefined;
   }
 
-  setRelays(relays: readonly string[]): void {
-    this.#relays = relays;
+  /**
+   * The relays our card names (validated addresses, `/…/p2p/<relay PeerId>`), each with our
+   * mailbox id there, so contacts know where to reach us and where to leave mail.
+   */
+  setRelays(addresses: readonly string[]): void {
+    this.#relays = addresses.map((address) => ({ address, mailboxId: this.mailboxKey(relayPeerIdOf(address)).id }));
     this.#card = undefined;
+  }
+
+  /** Our mailbox key on a relay (deterministic from the identity and the relay's PeerId). */
+  mailboxKey(relayPeerId: string): MailboxKey {
+    let key = this.#mailboxKeys.get(relayPeerId);
+    if (!key) {
+      key = deriveMailboxKey(this.identity, relayPeerId);
+      this.#mailboxKeys.set(relayPeerId, key);
+    }
+    return key;
   }
 
   /** Our signed contact card (no one-time prekey: cards reach strangers; see card.ts). */

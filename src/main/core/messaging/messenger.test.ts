@@ -120,6 +120,57 @@ describe('messenger', () => {
     expect(retried.effects.received[0]?.body).toBe('first');
   });
 
+  it('messenger - a mailbox envelope names no sender: senderOf finds it by tag, for first and later messages', async () => {
+    const { alice, bob } = await pair();
+    // Alice's first messages are prekey envelopes (Bob has no session yet): routed by intro tag.
+    alice.messenger.sendText(alice.contact, alice.conversationId, 'first');
+    const [first] = drain(alice) as [Uint8Array];
+    expect(bob.messenger.senderOf(first)).toMatchObject({ device: { id: bob.device.id }, contact: { id: bob.contact.id } });
+    expect(bob.messenger.receiveBatch(bob.device, bob.contact, [first], 'mailbox').statuses).toEqual(['stored']);
+    // Bob's reply makes Alice's next envelopes session envelopes: routed by the session's tag.
+    bob.messenger.sendText(bob.contact, bob.conversationId, 'reply');
+    alice.messenger.receiveBatch(alice.device, alice.contact, drain(bob), 'direct');
+    alice.store.outbox.pendingForDevice(alice.device.id, { limit: 200 }).forEach((i) => alice.store.outbox.remove(i.id));
+    alice.messenger.sendText(alice.contact, alice.conversationId, 'later');
+    const [later] = drain(alice) as [Uint8Array];
+    expect(bob.messenger.senderOf(later)?.device.id).toBe(bob.device.id);
+    // Nothing of ours, or garbage: no sender.
+    expect(bob.messenger.senderOf(randomBytes(512))).toBeUndefined();
+    expect(bob.messenger.senderOf(Uint8Array.of(1, 2))).toBeUndefined();
+    expect(alice.messenger.senderOf(later)).toBeUndefined();
+  });
+
+  it('messenger - the same envelope by mailbox (twice, two relays) and directly is stored once', async () => {
+    const { alice, bob } = await pair();
+    for (let i = 0; i < 3; i++) alice.messenger.sendText(alice.contact, alice.conversationId, `m${i}`);
+    const envelopes = drain(alice);
+    const direct = bob.messenger.receiveBatch(bob.device, bob.contact, envelopes.slice(0, 2), 'relayed');
+    expect(direct.statuses).toEqual(['stored', 'stored']);
+    // The relays' copies, one relay repeating one: all acknowledged, only m2 is new.
+    const fromMailboxes = [...envelopes, ...envelopes, envelopes[1] as Uint8Array];
+    const mailbox = bob.messenger.receiveBatch(bob.device, bob.contact, fromMailboxes, 'mailbox');
+    expect(mailbox.statuses.every((status) => status === 'stored')).toBe(true);
+    expect(mailbox.effects.received.map((m) => [m.body, m.path])).toEqual([['m2', 'mailbox']]);
+    const texts = bob.store.messages.page(bob.conversationId).messages.filter((m) => m.kind === 'text');
+    expect(texts.map((m) => m.body).sort()).toEqual(['m0', 'm1', 'm2']);
+  });
+
+  it('messenger - a profile message carries our current card to the contact', async () => {
+    const { alice, bob } = await pair();
+    const profiles: Uint8Array[] = [];
+    const messenger = new Messenger(bob.store, bob.local, now, { accepted: () => {}, profile: (_contact, card) => profiles.push(card) });
+    alice.local.setRelays([`/ip4/127.0.0.1/tcp/4001/p2p/${bob.local.peerId}`]);
+    expect(alice.messenger.queueProfile(alice.contact)).toEqual(new Set([alice.device.id]));
+    const { statuses, effects } = messenger.receiveBatch(bob.device, bob.contact, drain(alice), 'direct');
+    expect(statuses).toEqual(['stored']);
+    expect(effects.received).toHaveLength(0);
+    const card = verifyCard(profiles[0] as Uint8Array);
+    expect(card.relays.map((r) => r.address)).toEqual([`/ip4/127.0.0.1/tcp/4001/p2p/${bob.local.peerId}`]);
+    expect(card.relays[0]?.mailboxId).toEqual(alice.local.mailboxKey(bob.local.peerId).id);
+    // No profile for a blocked contact.
+    expect(alice.messenger.queueProfile({ ...alice.contact, blocked: true }).size).toBe(0);
+  });
+
   it('messenger - refuses to send to a blocked contact or one whose key changed', async () => {
     const { alice } = await pair();
     const blocked = alice.store.contacts.update(alice.contact.id, { blocked: true });

@@ -8,6 +8,10 @@
  * Receive: a batch from one peer is processed in order inside one transaction: decrypt (state
  * committed only with the batch), dedup by message id, store, apply receipts, queue our
  * delivery receipts. The network layer acknowledges only after that commit.
+ *
+ * Envelopes from a mailbox name no sender (a relay sees only a recipient tag), so
+ * `senderOf` finds it from the tag the same way decryption routes: a session's inbound tag,
+ * or a signed prekey's intro tag whose opened envelope names the sender's identity key.
  */
 import {
   envelopeTag,
@@ -158,6 +162,61 @@ export class Messenger {
       this.#store.messages.insertOutgoing({ messageId, conversationId: conversation.id, sentAt, kind: 'delivery_receipt', refs: [messageId] });
       this.#encryptAndQueue([device], messageId, { kind: 'introduce', id: messageId, sentAt, card: this.#local.card() });
     });
+  }
+
+  /**
+   * Queues our current card for a contact's devices as a 'profile' message (our relays or
+   * mailboxes changed). Stored like an introduction, as a receipt row naming itself, which the
+   * UI never shows; the receiver updates the contact's card if it is newer.
+   */
+  queueProfile(contact: Contact): Set<number> {
+    const devices = this.#store.devices.listByContact(contact.id);
+    if (devices.length === 0 || contact.blocked || contact.keyChanged) return new Set();
+    this.#store.transaction(() => {
+      const conversation = this.#store.conversations.getOrCreate(contact.id);
+      const messageId = randomBytes(MESSAGE_ID_BYTES);
+      const sentAt = this.#now();
+      this.#store.messages.insertOutgoing({ messageId, conversationId: conversation.id, sentAt, kind: 'delivery_receipt', refs: [messageId] });
+      this.#encryptAndQueue(devices, messageId, { kind: 'profile', id: messageId, sentAt, card: this.#local.card() });
+    });
+    return new Set(devices.map((d) => d.id));
+  }
+
+  /**
+   * The contact device an envelope from a mailbox comes from, or undefined if it is for no
+   * session or prekey of ours (then it can never be opened here). Reads only; nothing is
+   * consumed or committed: receiveBatch does that.
+   */
+  senderOf(envelope: Uint8Array): { device: Device; contact: Contact } | undefined {
+    let tag: Uint8Array;
+    try {
+      tag = envelopeTag(envelope);
+    } catch {
+      return undefined;
+    }
+    const session = this.#store.sessions.getByInboundTag(tag);
+    if (session) return this.#deviceAndContact(session.deviceId);
+    const spk = this.#local.signedPrekeyForIntroTag(tag);
+    if (!spk) return undefined;
+    let opened;
+    try {
+      opened = openPrekeyEnvelope(spk, envelope);
+    } catch {
+      return undefined;
+    }
+    const contact = this.#store.contacts.getByIdentityKey(opened.initiatorIdentity);
+    if (!contact) return undefined;
+    const devices = this.#store.devices.listByContact(contact.id);
+    // A contact with several devices: the one that already has this session (a resent first
+    // message); a new session can only be told apart by the device, which the mailbox hides.
+    const device = devices.length === 1 ? devices[0] : devices.find((d) => this.#store.sessions.getByBaseKey(d.id, opened.baseKey));
+    return device ? { device, contact } : undefined;
+  }
+
+  #deviceAndContact(deviceId: number): { device: Device; contact: Contact } | undefined {
+    const device = this.#store.devices.get(deviceId);
+    const contact = device && this.#store.contacts.get(device.contactId);
+    return device && contact ? { device, contact } : undefined;
   }
 
   /**

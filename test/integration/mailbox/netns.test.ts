@@ -1,0 +1,337 @@
+/**
+ * The app across separate network namespaces (issue 5, "Tests"): cores A and B, each in a
+ * namespace of its own, can reach only the relay's namespace R, never each other:
+ *
+ *   A (10.232.1.1/30) ── veth ── R ── veth ── (10.232.2.1/30) B
+ *                        relay listens on 10.232.0.1 (R's loopback; A and B route it via R)
+ *
+ * R does not forward IP (a new namespace never does), so every byte between A and B passes
+ * the relay node: A and B become contacts through B's invite link (A reaches B through B's
+ * relay reservation), chat relayed, and while B is stopped A's 50 messages wait in B's mailbox;
+ * the relay is restarted in the middle; B comes back and gets each exactly once from the
+ * mailbox. The relay's folder and log never contain the canary of the messages.
+ *
+ * Namespaces and veth pairs are made here and removed afterwards (the veths are born inside
+ * the new namespaces, so no interface outside them is touched). Needs root and iproute2;
+ * elsewhere the test says so and skips: offline.test.ts runs the same scenario on loopback
+ * with peers that take no inbound connection, so A and B still meet only through the relay.
+ */
+import '../../../src/main/polyfills';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CommandArgs, CommandName, CommandResult, EventName, EventPayload, Result } from '../../../src/shared';
+import {
+  becomeContacts,
+  filesContaining,
+  newCanary,
+  receivedExactlyOnce,
+  removeDir,
+  tempDir,
+  timeline,
+  until,
+  useRelays,
+  type ApiPeer,
+} from './fixtures';
+
+const REPO = path.resolve(import.meta.dirname, '../../..');
+const CORE = path.join(REPO, 'test/integration/mailbox/netns-core.ts');
+const RELAY = path.join(REPO, 'src/main/relay/relay.ts');
+/** tsx load, Argon2id, libp2p start, on two busy cores. */
+const START_TIMEOUT_MS = 60_000;
+const CALL_TIMEOUT_MS = 60_000;
+const OFFLINE_MESSAGES = 50;
+/** Any port: the relay's namespace has nothing else listening. */
+const RELAY_PORT = 20_000 + Math.floor(Math.random() * 20_000);
+
+const suffix = `${process.pid.toString(36)}${Math.floor(Math.random() * 0xffff).toString(16)}`;
+const NS = { a: `prm-${suffix}-a`, r: `prm-${suffix}-r`, b: `prm-${suffix}-b` } as const;
+const ADDR = { a: '10.232.1.1', ra: '10.232.1.2', rb: '10.232.2.2', b: '10.232.2.1', relay: '10.232.0.1' } as const;
+
+function ip(...args: string[]): void {
+  const result = spawnSync('ip', args, { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`ip ${args.join(' ')} failed: ${result.stderr.trim()}`);
+}
+
+/** Why namespaces cannot be made here, or undefined if they can. */
+function unavailable(): string | undefined {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'not root';
+  if (spawnSync('ip', ['-V'], { stdio: 'ignore' }).status !== 0) return 'iproute2 (ip) is not installed';
+  return undefined;
+}
+
+function createTopology(): void {
+  for (const ns of Object.values(NS)) {
+    ip('netns', 'add', ns);
+    ip('-n', ns, 'link', 'set', 'lo', 'up');
+  }
+  ip('-n', NS.r, 'link', 'add', 'ra', 'type', 'veth', 'peer', 'name', 'a0', 'netns', NS.a);
+  ip('-n', NS.r, 'link', 'add', 'rb', 'type', 'veth', 'peer', 'name', 'b0', 'netns', NS.b);
+  ip('-n', NS.a, 'addr', 'add', `${ADDR.a}/30`, 'dev', 'a0');
+  ip('-n', NS.r, 'addr', 'add', `${ADDR.ra}/30`, 'dev', 'ra');
+  ip('-n', NS.r, 'addr', 'add', `${ADDR.rb}/30`, 'dev', 'rb');
+  ip('-n', NS.b, 'addr', 'add', `${ADDR.b}/30`, 'dev', 'b0');
+  // The relay's one address, on R's loopback: local to R, so reaching it needs no forwarding.
+  ip('-n', NS.r, 'addr', 'add', `${ADDR.relay}/32`, 'dev', 'lo');
+  for (const [ns, dev] of [[NS.a, 'a0'], [NS.r, 'ra'], [NS.r, 'rb'], [NS.b, 'b0']] as const) ip('-n', ns, 'link', 'set', dev, 'up');
+  ip('-n', NS.a, 'route', 'add', `${ADDR.relay}/32`, 'via', ADDR.ra);
+  ip('-n', NS.b, 'route', 'add', `${ADDR.relay}/32`, 'via', ADDR.rb);
+}
+
+function removeTopology(): void {
+  for (const ns of Object.values(NS)) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+}
+
+/** A child in a namespace; its own process group, so cleanup kills exactly it. */
+function spawnIn(ns: string, args: string[]): ChildProcess {
+  return spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', ...args], {
+    cwd: REPO,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+    env: { ...process.env, DEBUG: '' },
+  });
+}
+
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+/** A core in a namespace (netns-core.ts), driven by JSON lines. */
+class NsCore implements ApiPeer {
+  readonly name: string;
+  readonly dir: string;
+  readonly passphrase: string;
+  readonly child: ChildProcess;
+  readonly stderr: string[] = [];
+  conversationId = '';
+  readonly #pending = new Map<number, (result: Result<unknown>) => void>();
+  readonly #listeners = new Set<(event: string, payload: unknown) => void>();
+  readonly #ready: Promise<void>;
+  #nextId = 1;
+
+  constructor(name: string, ns: string, listen: string) {
+    this.name = name;
+    this.dir = tempDir(`parley-netns-${name}-`);
+    this.passphrase = `${name} passphrase`;
+    this.child = spawnIn(ns, [CORE, '--data', this.dir, '--listen', listen]);
+    this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.stderr.push(chunk));
+    let rest = '';
+    let ready: () => void = () => undefined;
+    this.#ready = new Promise((resolve) => (ready = resolve));
+    this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (rest + chunk).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) {
+        if (!line.startsWith('{')) continue;
+        const frame = JSON.parse(line) as { ready?: boolean; id?: number; result?: Result<unknown>; event?: string; payload?: unknown };
+        if (frame.ready) ready();
+        else if (frame.id !== undefined) this.#pending.get(frame.id)?.(frame.result as Result<unknown>);
+        else if (frame.event !== undefined) for (const listener of [...this.#listeners]) listener(frame.event, frame.payload);
+      }
+    });
+  }
+
+  async ready(): Promise<void> {
+    await within(START_TIMEOUT_MS, `${this.name} to start`, this.#ready, this);
+  }
+
+  request(op: string, fields: Record<string, unknown>): Promise<Result<unknown>> {
+    const id = this.#nextId++;
+    const answer = new Promise<Result<unknown>>((resolve) => this.#pending.set(id, resolve));
+    this.child.stdin?.write(`${JSON.stringify({ id, op, ...fields })}\n`);
+    return within(CALL_TIMEOUT_MS, `${this.name} ${op}`, answer, this).finally(() => this.#pending.delete(id));
+  }
+
+  async call<C extends CommandName>(command: C, args?: CommandArgs<C>): Promise<CommandResult<C>> {
+    const result = await this.request('call', { command, args: args ?? {} });
+    if (!result.ok) throw Object.assign(new Error(`${this.name} ${command}: ${result.error.code} ${result.error.message}`), { code: result.error.code });
+    return result.value as CommandResult<C>;
+  }
+
+  on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void {
+    const wrapped = (name: string, payload: unknown): void => {
+      if (name === event) listener(payload as EventPayload<E>);
+    };
+    this.#listeners.add(wrapped);
+    return () => this.#listeners.delete(wrapped);
+  }
+
+  async stopCore(): Promise<void> {
+    const result = await this.request('stop', {});
+    if (!result.ok) throw new Error(`${this.name} stop: ${result.error.code}`);
+  }
+
+  async startCore(): Promise<void> {
+    const result = await this.request('start', { passphrase: this.passphrase });
+    if (!result.ok) throw new Error(`${this.name} start: ${result.error.code}`);
+  }
+}
+
+/** The relay node (`src/main/relay/relay.ts`) in R, restartable on its folder and port. */
+class NsRelay {
+  readonly dir = tempDir('parley-netns-relay-');
+  readonly log: string[] = [];
+  child: ChildProcess | undefined;
+  address = '';
+
+  async start(): Promise<void> {
+    const child = spawnIn(NS.r, [RELAY, '--data', this.dir, '--listen', `/ip4/${ADDR.relay}/tcp/${RELAY_PORT}`]);
+    this.child = child;
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.log.push(chunk));
+    const printed = new Promise<string>((resolve) => {
+      let out = '';
+      child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+        out += chunk;
+        const line = out.split('\n').find((l) => l.startsWith(`/ip4/${ADDR.relay}/`));
+        if (line) resolve(line.trim());
+      });
+    });
+    this.address = await within(START_TIMEOUT_MS, 'the relay to start', printed, { stderr: this.log });
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child) return;
+    child.kill('SIGTERM');
+    expect(await exitOf(child)).toBe(0);
+  }
+}
+
+async function within<T>(ms: number, what: string, promise: Promise<T>, diagnostics: { stderr: string[] }): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}: ${diagnostics.stderr.join('').slice(-2000)}`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const reason = unavailable();
+if (reason !== undefined) {
+  console.warn(`[mailbox netns.test] network namespaces unavailable (${reason}): skipped; offline.test.ts runs the same scenario on loopback with peers that accept no inbound connection`);
+}
+
+describe.skipIf(reason !== undefined)('mailbox - A and B in separate namespaces, joined only by a relay', () => {
+  const children: ChildProcess[] = [];
+  const dirs: string[] = [];
+  let relay: NsRelay;
+  let alice: NsCore;
+  let bob: NsCore;
+
+  beforeAll(async () => {
+    removeTopology();
+    createTopology();
+    relay = new NsRelay();
+    dirs.push(relay.dir);
+    await relay.start();
+    alice = new NsCore('alice', NS.a, `/ip4/${ADDR.a}/tcp/0`);
+    bob = new NsCore('bob', NS.b, `/ip4/${ADDR.b}/tcp/0`);
+    for (const core of [alice, bob]) {
+      children.push(core.child);
+      dirs.push(core.dir);
+    }
+    await Promise.all([alice.ready(), bob.ready()]);
+  }, 120_000);
+
+  afterAll(async () => {
+    if (relay?.child) children.push(relay.child);
+    for (const child of children) {
+      child.stdin?.end();
+      killGroup(child);
+    }
+    await Promise.all(children.map(exitOf));
+    removeTopology();
+    for (const dir of dirs) removeDir(dir);
+  });
+
+  it('mailbox - the namespaces route only through R: A cannot reach B, both reach the relay', () => {
+    expect(spawnSync('ip', ['-n', NS.a, 'route', 'get', ADDR.relay]).status).toBe(0);
+    expect(spawnSync('ip', ['-n', NS.b, 'route', 'get', ADDR.relay]).status).toBe(0);
+    expect(spawnSync('ip', ['-n', NS.a, 'route', 'get', ADDR.b], { encoding: 'utf8' }).stderr).toMatch(/unreachable/i);
+    expect(spawnSync('ip', ['-n', NS.b, 'route', 'get', ADDR.a], { encoding: 'utf8' }).stderr).toMatch(/unreachable/i);
+    const forward = spawnSync('ip', ['netns', 'exec', NS.r, 'cat', '/proc/sys/net/ipv4/ip_forward'], { encoding: 'utf8' });
+    expect(forward.stdout.trim()).toBe('0');
+  });
+
+  it('mailbox - contacts by invite link, a relayed chat, and 50 messages through B’s mailbox across a relay restart, each once', async () => {
+    await Promise.all([
+      alice.call('identity.create', { displayName: 'Alice', passphrase: alice.passphrase }),
+      bob.call('identity.create', { displayName: 'Bob', passphrase: bob.passphrase }),
+    ]);
+    await Promise.all([useRelays(alice, [relay.address], 60_000), useRelays(bob, [relay.address], 60_000)]);
+    await becomeContacts(bob, alice, 60_000);
+
+    const hello = await alice.call('messages.send', { conversationId: alice.conversationId, body: 'hello across namespaces' });
+    const seen = await until('the relayed message at B', async () => (await timeline(bob)).find((m) => m.id === hello.id), 60_000);
+    expect(seen.path).toBe('relayed');
+    // Every connection between A and B is relayed: there is no route for a direct one.
+    const { connections } = await alice.call('network.status');
+    const { profile } = await bob.call('identity.status');
+    const toBob = connections.filter((c) => c.peerId === profile?.peerId);
+    expect(toBob.length).toBeGreaterThan(0);
+    expect(toBob.every((c) => c.path === 'relayed')).toBe(true);
+
+    await bob.stopCore();
+    const canary = newCanary();
+    const sent = new Map<string, string>();
+    const deposited = new Set<string>();
+    alice.on('message.stateChanged', (e) => {
+      if (e.state === 'sent' && e.path === 'mailbox') deposited.add(e.messageId);
+    });
+    const sendSome = async (from: number, count: number): Promise<void> => {
+      for (let i = from; i < from + count; i++) {
+        const body = `${canary} #${i}`;
+        const m = await alice.call('messages.send', { conversationId: alice.conversationId, body });
+        sent.set(m.id, body);
+      }
+      await until('the deposits', async () => ([...sent.keys()].every((id) => deposited.has(id)) ? true : undefined), 60_000);
+    };
+    await sendSome(1, OFFLINE_MESSAGES / 2);
+    await relay.stop();
+    await relay.start();
+    await sendSome(OFFLINE_MESSAGES / 2 + 1, OFFLINE_MESSAGES / 2);
+
+    await bob.startCore();
+    const arrived = await until(
+      'all 50 at B',
+      async () => {
+        const got = await receivedExactlyOnce(bob, sent);
+        return got.length === OFFLINE_MESSAGES ? got : undefined;
+      },
+      60_000,
+    );
+    expect(arrived.every((m) => m.path === 'mailbox')).toBe(true);
+    await until(
+      'delivery receipts at A',
+      async () => {
+        const mine = (await timeline(alice)).filter((m) => sent.has(m.id));
+        return mine.every((m) => m.state === 'delivered' || m.state === 'read') ? true : undefined;
+      },
+      60_000,
+    );
+    expect(await receivedExactlyOnce(bob, sent)).toHaveLength(OFFLINE_MESSAGES);
+
+    await relay.stop();
+    expect(filesContaining(relay.dir, new TextEncoder().encode(canary))).toEqual([]);
+    const log = relay.log.join('');
+    expect(log).not.toContain(canary);
+    expect(log).toMatch(/mailbox deposit status=ok/);
+    expect(log).toMatch(/mailbox ack status=ok/);
+  });
+});
