@@ -214,8 +214,21 @@ export class FrameReader {
     if (!(this.#readTimeoutMs > 0)) throw new RangeError('Read timeout must be positive');
   }
 
-  /** The next frame, or null if the stream ended cleanly between frames. */
-  async read(options: AbortOptions = {}): Promise<Uint8Array | null> {
+  /** Bytes received after the last frame returned (part or all of the next frame). */
+  get bufferedBytes(): number {
+    return this.#decoder.bufferedBytes;
+  }
+
+  /** True while part of a frame is held, e.g. after a read timed out mid-frame. */
+  get inFrame(): boolean {
+    return this.#decoder.inFrame;
+  }
+
+  /**
+   * The next frame, or null if the stream ended cleanly between frames. `readTimeoutMs`
+   * overrides the reader's timeout for this read (e.g. a longer wait between exchanges).
+   */
+  async read(options: AbortOptions & { readTimeoutMs?: number } = {}): Promise<Uint8Array | null> {
     if (this.#failure !== undefined) throw this.#failure;
     try {
       return await this.#read(options);
@@ -234,7 +247,7 @@ export class FrameReader {
     }
   }
 
-  #read(options: AbortOptions): Promise<Uint8Array | null> {
+  #read(options: AbortOptions & { readTimeoutMs?: number }): Promise<Uint8Array | null> {
     const ready = this.#decoder.next();
     if (ready !== undefined) return Promise.resolve(ready);
     options.signal?.throwIfAborted();
@@ -292,8 +305,9 @@ export class FrameReader {
       stream.addEventListener('end', onEnd);
       stream.addEventListener('close', onClose);
       signal?.addEventListener('abort', onAbort, { once: true });
-      if (Number.isFinite(this.#readTimeoutMs)) {
-        timer = setTimeout(() => settle(new FrameTimeoutError()), this.#readTimeoutMs);
+      const timeoutMs = options.readTimeoutMs ?? this.#readTimeoutMs;
+      if (Number.isFinite(timeoutMs)) {
+        timer = setTimeout(() => settle(new FrameTimeoutError()), timeoutMs);
       }
 
       // States reached before we listened.

@@ -45,6 +45,7 @@ export type { ConnectionLimits, ParleyNode, ParleyNodeOptions, ParleyServices, R
 export { RateLimiter } from './rate-limit';
 export type { RateLimitInit } from './rate-limit';
 export { RequestResponse, request } from './request-response';
+export { KeepAliveRequester, type KeepAliveInit } from './keep-alive';
 export type {
   ProtocolHost,
   RequestContext,

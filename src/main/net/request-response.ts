@@ -27,7 +27,9 @@ import {
   DEFAULT_VIOLATION_COST,
 } from './constants';
 import {
+  FrameTimeoutError,
   FrameTooLargeError,
+  InvalidFrameError,
   PEER_VIOLATION_ERRORS,
   PeerNotAdmittedError,
   RateLimitedError,
@@ -77,11 +79,25 @@ export interface RequestResponseInit {
   onViolation?: (peerId: PeerId, error: Error) => void;
   /** Milliseconds clock for the rate limiter (tests). */
   now?: () => number;
+  /**
+   * Serve successive exchanges on one stream (see KeepAliveRequester): after each response
+   * the responder waits up to `idleTimeoutMs` for the next request frame, and closes the
+   * stream when none comes or the requester ends it. Each further exchange passes the rate
+   * limiter and `admit` again. Off by default: one exchange per stream.
+   */
+  keepAlive?: { idleTimeoutMs: number };
 }
 
-/** What the responder has done since start; each inbound stream counts exactly once. */
+/**
+ * What the responder has done since start: each inbound stream ends in exactly one of
+ * rateLimited, refused, violations, failed or (served exchanges, then a clean end); with
+ * keepAlive one stream may count several served exchanges.
+ */
 export interface RequestResponseStats {
+  /** Exchanges answered. */
   served: number;
+  /** Inbound streams accepted by the handler (before any check). */
+  streams: number;
   /** Reset by the rate limiter before reading. */
   rateLimited: number;
   /** Reset by the admission policy before reading. */
@@ -110,7 +126,7 @@ export interface RequestOptions extends AbortOptions {
 
 export class RequestResponse implements Startable {
   readonly protocol: string;
-  readonly stats: RequestResponseStats = { served: 0, rateLimited: 0, refused: 0, violations: 0, failed: 0 };
+  readonly stats: RequestResponseStats = { served: 0, streams: 0, rateLimited: 0, refused: 0, violations: 0, failed: 0 };
   readonly #host: ProtocolHost;
   readonly #init: RequestResponseInit;
   readonly #limiter: RateLimiter | undefined;
@@ -173,16 +189,15 @@ export class RequestResponse implements Startable {
     const peerId = connection.remotePeer;
     const key = peerId.toString();
     const init = this.#init;
-    const signal = AbortSignal.any([this.#shutdown.signal, AbortSignal.timeout(init.timeoutMs ?? DEFAULT_EXCHANGE_TIMEOUT_MS)]);
+    this.stats.streams++;
+    let signal = this.#exchangeSignal();
     let failure: Error | undefined;
     try {
-      if (this.#limiter !== undefined && !this.#limiter.tryRemove(key)) {
-        this.stats.rateLimited++;
+      if (!this.#pass(key)) {
         failure = new RateLimitedError();
         return;
       }
-      if (!(await raceSignal(Promise.resolve(init.admit(peerId, connection)), signal))) {
-        this.stats.refused++;
+      if (!(await this.#admitted(peerId, connection, signal))) {
         failure = new PeerNotAdmittedError();
         return;
       }
@@ -190,19 +205,61 @@ export class RequestResponse implements Startable {
         maxFrameBytes: init.maxRequestBytes ?? DEFAULT_MAX_FRAME_BYTES,
         readTimeoutMs: init.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS,
       });
-      const requestFrame = await reader.read({ signal });
+      let requestFrame = await reader.read({ signal });
       if (requestFrame === null) throw new TruncatedFrameError('Stream ended before the request');
-      await reader.expectEnd({ signal });
-      // Raced, so a handler that ignores its signal still cannot hold the stream past the deadline.
-      const response = await raceSignal(Promise.resolve(init.handler(requestFrame, { peerId, connection, signal })), signal);
-      await writeFrame(stream, response, { maxFrameBytes: init.maxResponseBytes ?? DEFAULT_MAX_FRAME_BYTES, signal });
+      if (init.keepAlive === undefined) await reader.expectEnd({ signal });
+      for (;;) {
+        // Lock-step: a requester may send its next frame only after reading this response.
+        if (reader.bufferedBytes > 0) throw new InvalidFrameError('Request sent before the previous response');
+        // Raced, so a handler that ignores its signal still cannot hold the stream past the deadline.
+        const response = await raceSignal(Promise.resolve(init.handler(requestFrame, { peerId, connection, signal })), signal);
+        await writeFrame(stream, response, { maxFrameBytes: init.maxResponseBytes ?? DEFAULT_MAX_FRAME_BYTES, signal });
+        this.stats.served++;
+        if (init.keepAlive === undefined) break;
+        const next = await this.#nextRequest(reader, init.keepAlive.idleTimeoutMs);
+        if (next === null) break;
+        signal = this.#exchangeSignal();
+        if (!this.#pass(key)) throw new RateLimitedError();
+        if (!(await this.#admitted(peerId, connection, signal))) throw new PeerNotAdmittedError();
+        requestFrame = next;
+      }
       await stream.close({ signal });
-      this.stats.served++;
     } catch (err) {
       failure = toError(err);
       this.#recordFailure(peerId, key, failure);
     } finally {
       await finish(stream, failure, signal);
+    }
+  }
+
+  /** One exchange's deadline, also cut short when the service stops. */
+  #exchangeSignal(): AbortSignal {
+    return AbortSignal.any([this.#shutdown.signal, AbortSignal.timeout(this.#init.timeoutMs ?? DEFAULT_EXCHANGE_TIMEOUT_MS)]);
+  }
+
+  /** Takes a token from the peer's bucket; counts the refusal when there is none. */
+  #pass(key: string): boolean {
+    if (this.#limiter === undefined || this.#limiter.tryRemove(key)) return true;
+    this.stats.rateLimited++;
+    return false;
+  }
+
+  async #admitted(peerId: PeerId, connection: Connection, signal: AbortSignal): Promise<boolean> {
+    if (await raceSignal(Promise.resolve(this.#init.admit(peerId, connection)), signal)) return true;
+    this.stats.refused++;
+    return false;
+  }
+
+  /**
+   * The next request on a keep-alive stream, or null when the requester ended the stream or
+   * stayed idle (both clean). Silence mid-frame is still a violation.
+   */
+  async #nextRequest(reader: FrameReader, idleTimeoutMs: number): Promise<Uint8Array | null> {
+    try {
+      return await reader.read({ signal: this.#shutdown.signal, readTimeoutMs: idleTimeoutMs });
+    } catch (err) {
+      if (err instanceof FrameTimeoutError && !reader.inFrame) return null;
+      throw err;
     }
   }
 

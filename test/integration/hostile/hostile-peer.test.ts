@@ -127,7 +127,7 @@ describe.sequential('hostile peer against a real core', () => {
       'truncated: a batch declaring more envelopes than it has': { bytes: encodeFrame(wrongCount, { maxFrameBytes: MSG_MAX_REQUEST_BYTES }) },
       'oversize: frame limit + 1': { bytes: Uint8Array.from([...encodeFrameHeader(MSG_MAX_REQUEST_BYTES + 1), ...new Uint8Array(MSG_MAX_REQUEST_BYTES + 1)]) },
       'oversize: 4 GiB declared, header only, stream left open': { bytes: Uint8Array.from([...encodeFrameHeader(2 ** 32), 1, 2, 3]), closeWrite: false },
-      'replayed: the same batch twice on one stream': {
+      'replayed: the same batch twice on one stream, the second before any response': {
         bytes: Uint8Array.from([...encodeFrame(batch, { maxFrameBytes: MSG_MAX_REQUEST_BYTES }), ...encodeFrame(batch, { maxFrameBytes: MSG_MAX_REQUEST_BYTES })]),
       },
     };

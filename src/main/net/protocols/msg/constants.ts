@@ -27,6 +27,14 @@ export const MSG_MAX_RESPONSE_BYTES = 3 + MSG_MAX_BATCH;
 /** A full batch over a slow relayed link plus the receiver's commit. */
 export const MSG_TIMEOUT_MS = 30_000;
 /**
+ * Batches to one contact share a long-lived stream (one exchange after another). The
+ * receiver closes a stream that stays idle this long, so a quiet contact holds nothing open;
+ * a minute covers the pauses of a conversation in progress.
+ */
+export const MSG_RECEIVER_IDLE_MS = 60_000;
+/** The sender ends its idle streams first (half the receiver's wait), so neither side races a close. */
+export const MSG_SENDER_IDLE_MS = MSG_RECEIVER_IDLE_MS / 2;
+/**
  * Contacts are trusted not to flood, but a compromised one must not pin the disk. While the link
  * is idle each message goes out as its own batch, so a sender that sends one message at a time
  * uses one batch per message (bench:net sends 100–250 a second that way). A reset costs an honest

@@ -4,6 +4,11 @@
  *   request  = version (1) ‖ count (u16) ‖ count × (length (u32) ‖ envelope)
  *   response = version (1) ‖ count (u16) ‖ count × status (u8)
  *
+ * A stream carries one exchange after another, lock-step (the next request only after the
+ * previous response), until the sender ends it or it idles for MSG_RECEIVER_IDLE_MS; a
+ * sender that ends the stream after one exchange is the special case. The sender keeps one
+ * stream per contact (KeepAliveRequester), which saves a stream negotiation per batch.
+ *
  * Only contacts are admitted. The receiver answers after its store transaction committed, so
  * a "stored" status means the message survives a crash of the receiver (ARCHITECTURE.md §6).
  * Envelopes of one batch are processed in order, which keeps each sender's order.
@@ -11,7 +16,8 @@
 import type { PeerId } from '@libp2p/interface';
 import { InvalidFrameError } from '../../errors';
 import { admitContacts } from '../../gater';
-import { RequestResponse, request, type ProtocolHost, type RequestContext } from '../../request-response';
+import { KeepAliveRequester } from '../../keep-alive';
+import { RequestResponse, type ProtocolHost, type RequestContext } from '../../request-response';
 import {
   DELIVERY_STATUS,
   MSG_MAX_BATCH,
@@ -20,6 +26,8 @@ import {
   MSG_MAX_RESPONSE_BYTES,
   MSG_PROTOCOL,
   MSG_RATE_LIMIT,
+  MSG_RECEIVER_IDLE_MS,
+  MSG_SENDER_IDLE_MS,
   MSG_TIMEOUT_MS,
   MSG_WIRE_VERSION,
   type DeliveryStatus,
@@ -96,10 +104,17 @@ function decodeStatuses(frame: Uint8Array, expected: number): DeliveryStatus[] {
 
 export class Msg {
   readonly #service: RequestResponse;
-  readonly #host: ProtocolHost;
+  readonly #requester: KeepAliveRequester;
 
   constructor(host: ProtocolHost, handlers: MsgHandlers) {
-    this.#host = host;
+    this.#requester = new KeepAliveRequester(host, {
+      protocol: MSG_PROTOCOL,
+      maxRequestBytes: MSG_MAX_REQUEST_BYTES,
+      maxResponseBytes: MSG_MAX_RESPONSE_BYTES,
+      timeoutMs: MSG_TIMEOUT_MS,
+      idleTimeoutMs: MSG_SENDER_IDLE_MS,
+      runOnLimitedConnection: true,
+    });
     this.#service = new RequestResponse(
       { host },
       {
@@ -110,6 +125,7 @@ export class Msg {
         timeoutMs: MSG_TIMEOUT_MS,
         rateLimit: MSG_RATE_LIMIT,
         runOnLimitedConnection: true,
+        keepAlive: { idleTimeoutMs: MSG_RECEIVER_IDLE_MS },
         handler: async (frame, context) => {
           const envelopes = decodeBatch(frame);
           const statuses = await handlers.deliver(context.peerId.toString(), envelopes, context);
@@ -121,22 +137,18 @@ export class Msg {
   }
 
   async start(): Promise<void> {
+    this.#requester.start();
     await this.#service.start();
   }
 
   async stop(): Promise<void> {
+    this.#requester.stop();
     await this.#service.stop();
   }
 
   /** Sends a batch; resolves with the receiver's status per envelope (after its commit). */
   async send(peer: PeerId, envelopes: readonly Uint8Array[], signal?: AbortSignal): Promise<DeliveryStatus[]> {
-    const response = await request(this.#host, peer, MSG_PROTOCOL, encodeBatch(envelopes), {
-      signal,
-      timeoutMs: MSG_TIMEOUT_MS,
-      maxRequestBytes: MSG_MAX_REQUEST_BYTES,
-      maxResponseBytes: MSG_MAX_RESPONSE_BYTES,
-      runOnLimitedConnection: true,
-    });
+    const response = await this.#requester.request(peer, encodeBatch(envelopes), signal ? { signal } : {});
     return decodeStatuses(response, envelopes.length);
   }
 }
