@@ -6,14 +6,16 @@
  * - hold: opens the store, prints "ready", and waits to be killed (the folder stays locked).
  * - write: opens the store and commits one incoming message per transaction, printing
  *   "committed <hex id>" after each COMMIT returns, until killed.
+ * - write-deferred: the same with deferred-sync commits and no sync at all (a crash of the
+ *   process must still lose none of them; only a power cut may, see TransactionOptions).
  */
 import { randomBytes } from 'node:crypto';
 import { openStore } from './store';
 import { fastTestWrapper } from './store.test-util';
 
 const [dir, mode] = process.argv.slice(2);
-if (!dir || (mode !== 'hold' && mode !== 'write')) {
-  process.stderr.write('usage: crash-child <dir> hold|write\n');
+if (!dir || (mode !== 'hold' && mode !== 'write' && mode !== 'write-deferred')) {
+  process.stderr.write('usage: crash-child <dir> hold|write|write-deferred\n');
   process.exit(2);
 }
 
@@ -28,7 +30,7 @@ if (mode === 'hold') {
   let seq = 1;
   const writeOne = (): void => {
     const messageId = new Uint8Array(randomBytes(16));
-    store.messages.insertIncoming({
+    const insert = (): unknown => store.messages.insertIncoming({
       messageId,
       conversationId: conversation.id,
       senderDeviceId: device.id,
@@ -39,6 +41,8 @@ if (mode === 'hold') {
       receivedAt: Date.now(),
       path: 'lan',
     });
+    if (mode === 'write-deferred') store.transaction(insert, { deferSync: true });
+    else insert();
     seq += 1;
     // Written only after the transaction committed: the parent may kill us from here on.
     process.stdout.write(`committed ${Buffer.from(messageId).toString('hex')}\n`);

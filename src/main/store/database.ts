@@ -25,6 +25,8 @@
  * cache and prepared afresh; `close()` does not close while statements live (see
  * folder-lock.ts), so this layer refuses every call after close() itself.
  */
+import { close as closeFd, fdatasync, open as openFd } from 'node:fs';
+import { promisify } from 'node:util';
 import Database from 'libsql';
 import { BUSY_TIMEOUT_MS, WAL_SIZE_LIMIT_BYTES } from './constants';
 import { StoreError, toStoreError } from './errors';
@@ -74,13 +76,63 @@ const PRAGMAS: readonly string[] = [
   'trusted_schema = OFF',
 ];
 
+const fdatasyncAsync = promisify(fdatasync);
+const openAsync = promisify(openFd);
+const closeAsync = promisify(closeFd);
+
+export interface TransactionOptions {
+  /**
+   * Commit without waiting for the disk (synchronous=NORMAL): the commit survives a crash of
+   * this process at once, and a power cut only after the next `sync()`. For hot paths whose
+   * caller syncs before anything depends on the commit (a send, an acknowledgement, an API
+   * answer), so concurrent commits share one fsync instead of paying one each.
+   */
+  deferSync?: boolean;
+}
+
 export class Db {
   #db: Database.Database | undefined;
   #statements = new Map<string, Database.Statement>();
   #depth = 0;
+  readonly #walFile: string;
+  /** Deferred commits that no fsync of the WAL has covered yet. */
+  #unsynced = 0;
+  #syncing: Promise<void> | undefined;
+  #walFd: Promise<number> | undefined;
 
-  private constructor(db: Database.Database) {
+  private constructor(db: Database.Database, file: string) {
     this.#db = db;
+    this.#walFile = `${file}-wal`;
+  }
+
+  /**
+   * Makes every commit so far durable: one fdatasync of the WAL on the libuv thread pool, so
+   * the event loop keeps serving meanwhile. Callers arriving while an fsync is in flight wait
+   * for the next one (their commits may have missed the one in flight), and share it: group
+   * commit. Resolves at once when nothing is pending.
+   */
+  async sync(): Promise<void> {
+    while (this.#unsynced > 0) {
+      if (this.#syncing) {
+        await this.#syncing.catch(() => undefined);
+        continue;
+      }
+      const covered = this.#unsynced;
+      const run = (async () => {
+        this.#walFd ??= openAsync(this.#walFile, 'r+');
+        await fdatasyncAsync(await this.#walFd);
+      })();
+      this.#syncing = run;
+      try {
+        await run;
+        // close() may have zeroed the count meanwhile (its checkpoint made everything durable).
+        this.#unsynced = Math.max(0, this.#unsynced - covered);
+      } catch (error) {
+        throw toStoreError(error, 'sync');
+      } finally {
+        this.#syncing = undefined;
+      }
+    }
   }
 
   /**
@@ -96,7 +148,7 @@ export class Db {
     } catch (error) {
       throw toStoreError(error, 'open database');
     }
-    const db = new Db(raw);
+    const db = new Db(raw, file);
     try {
       // The first read decrypts page 1: a wrong key fails here with SQLITE_NOTADB.
       db.all('SELECT count(*) AS n FROM sqlite_master');
@@ -118,6 +170,11 @@ export class Db {
 
   get inTransaction(): boolean {
     return this.#depth > 0;
+  }
+
+  /** Deferred commits not yet covered by a sync (0 when everything committed is on disk). */
+  get unsyncedCommits(): number {
+    return this.#unsynced;
   }
 
   #raw(): Database.Database {
@@ -190,8 +247,22 @@ export class Db {
    * the inner work. `fn` must be synchronous: a promise would let the commit run before the
    * awaited work, so it is refused and everything is rolled back.
    */
-  transaction<T>(fn: () => T): T {
+  transaction<T>(fn: () => T, options: TransactionOptions = {}): T {
     const depth = this.#depth;
+    // Only a whole transaction can defer its sync; a nested one commits with its outer one.
+    const defer = depth === 0 && options.deferSync === true;
+    if (!defer) return this.#transaction(fn, depth);
+    this.exec('PRAGMA synchronous = NORMAL');
+    try {
+      const result = this.#transaction(fn, depth);
+      this.#unsynced++;
+      return result;
+    } finally {
+      if (this.#db) this.exec('PRAGMA synchronous = FULL');
+    }
+  }
+
+  #transaction<T>(fn: () => T, depth: number): T {
     const savepoint = `sp${depth}`;
     this.exec(depth === 0 ? 'BEGIN IMMEDIATE' : `SAVEPOINT ${savepoint}`);
     this.#depth = depth + 1;
@@ -233,6 +304,13 @@ export class Db {
       this.#statements.clear();
       this.#db = undefined;
       this.#depth = 0;
+      // The checkpoint above made every commit durable in the main file.
+      this.#unsynced = 0;
+      const walFd = this.#walFd;
+      const inFlight = this.#syncing ?? Promise.resolve();
+      this.#walFd = undefined;
+      // After any fsync in flight, so the descriptor is not closed (and reused) under it.
+      if (walFd) void inFlight.catch(() => undefined).then(() => walFd).then((fd) => closeAsync(fd)).catch(() => undefined);
       db.close();
     }
   }

@@ -147,7 +147,7 @@ describe('encryption at rest', () => {
 
 const CHILD = path.join(import.meta.dirname, 'crash-child.test-util.ts');
 
-function startChild(dir: string, mode: 'hold' | 'write'): { child: ChildProcess; lines: AsyncIterator<string> } {
+function startChild(dir: string, mode: 'hold' | 'write' | 'write-deferred'): { child: ChildProcess; lines: AsyncIterator<string> } {
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir, mode], {
     cwd: path.resolve(import.meta.dirname, '../../..'),
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -192,12 +192,12 @@ describe('a second process', () => {
     removeTempDir(dir);
   });
 
-  it('store - every message whose commit returned survives SIGKILL of the writer', async () => {
+  it.each(['write', 'write-deferred'] as const)('store - every message whose commit returned survives SIGKILL of the writer (%s)', async (mode) => {
     const t = await makeTestStore();
     const dir = t.dir;
     addContactWithDevice(t.store);
     t.store.close();
-    const { child, lines } = startChild(dir, 'write');
+    const { child, lines } = startChild(dir, mode);
     const committed: string[] = [];
     try {
       while (committed.length < 200) {

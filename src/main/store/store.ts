@@ -15,7 +15,7 @@ import type { StorageKey } from '../../crypto/keys';
 import { generateStorageKey } from '../../crypto/storage-key';
 import { ContactRepo } from './contact-repo';
 import { ConversationRepo } from './conversation-repo';
-import { Db } from './database';
+import { Db, type TransactionOptions } from './database';
 import { DeviceRepo } from './device-repo';
 import { StoreError } from './errors';
 import {
@@ -172,8 +172,18 @@ export class Store {
    * be separated: decrypt → session state + message + consumed prekey; encrypt → message +
    * session state + outbox envelope.
    */
-  transaction<T>(fn: () => T): T {
-    return this.#db.transaction(fn);
+  transaction<T>(fn: () => T, options: TransactionOptions = {}): T {
+    return this.#db.transaction(fn, options);
+  }
+
+  /** Deferred commits not yet made durable by `sync()`. */
+  get unsyncedCommits(): number {
+    return this.#db.unsyncedCommits;
+  }
+
+  /** Makes every deferred commit durable: one fsync of the WAL, shared by concurrent callers. */
+  sync(): Promise<void> {
+    return this.#db.sync();
   }
 
   /** Changes the passphrase (or, with wrappers, the unlock method) of this store's key file. */
