@@ -97,8 +97,9 @@ export interface ParleyNodeOptions {
   /** Kademlia mode (default 'client'; relays use 'server'). */
   dhtMode?: 'client' | 'server';
   /**
-   * Keep private and loopback addresses in DHT records. Off by default: in the wide-area DHT
-   * they are useless to others and reveal LAN layout. For LAN-only or test networks.
+   * Server mode (relays): keep private and loopback addresses in the DHT's answers. Off by
+   * default: in the wide-area DHT they are useless to others and reveal LAN layout. For LAN-only
+   * or test networks. A client answers nothing and always keeps them (see `dhtPeerInfoMapper`).
    */
   dhtKeepPrivateAddresses?: boolean;
   /** Contacts are exempt from the stranger cap. Protocol admission is separate (gater.ts). */
@@ -177,6 +178,23 @@ function checkAddresses(addresses: string[], what: string): void {
 }
 
 /**
+ * Which addresses the DHT keeps. kad-dht applies this mapper to a connected DHT server before
+ * adding it to the routing table, and to the peers a server puts in its answers.
+ *
+ * A client (the app) answers no query, so for it the mapper only decides which servers it may
+ * ask. Parley is LAN-first: a relay on the LAN (or in a test's namespace) has a private address,
+ * and the default mapper would leave it out of the routing table, so the app could never look a
+ * contact up through it. The client keeps private addresses; what it learns is only ever dialed
+ * to the one PeerId looked up (Noise checks it), and it publishes nothing.
+ *
+ * A server (a relay) tells anyone who asks: private addresses there only when its operator runs
+ * it on a LAN or test network (`dhtKeepPrivateAddresses`).
+ */
+export function dhtPeerInfoMapper(mode: 'client' | 'server', keepPrivateAddresses: boolean): typeof passthroughMapper {
+  return mode === 'client' || keepPrivateAddresses ? passthroughMapper : removePrivateAddressesMapper;
+}
+
+/**
  * WebSockets: listening works everywhere (the `ws` server inside @libp2p/websockets), dialing
  * needs a global `WebSocket`, which Node 20 has only behind --experimental-websocket (Node 22+
  * and Electron 45 have it). Where it is missing, WebSocket addresses are filtered out of dials
@@ -251,7 +269,7 @@ export async function createParleyNode(options: ParleyNodeOptions): Promise<Parl
       dht: kadDHT({
         protocol: DHT_PROTOCOL,
         clientMode: dhtMode === 'client',
-        peerInfoMapper: options.dhtKeepPrivateAddresses === true ? passthroughMapper : removePrivateAddressesMapper,
+        peerInfoMapper: dhtPeerInfoMapper(dhtMode, options.dhtKeepPrivateAddresses === true),
       }),
       ...(relayLimits === undefined
         ? {}

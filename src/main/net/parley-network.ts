@@ -9,7 +9,9 @@
  * 2. the peer's known direct addresses (identify, the store, mDNS);
  * 3. its relays: `<relay>/p2p-circuit/p2p/<peer>` for each relay of its contact card (and any
  *    circuit address identify told us); DCUtR then tries to upgrade to a direct connection;
- * 4. a Kademlia lookup by PeerId through the DHT servers we are connected to (relays);
+ * 4. a Kademlia lookup by PeerId through the DHT servers we are connected to (our relays):
+ *    every server's answer, the peer's relayed addresses first (a peer behind NAT is reachable
+ *    only through them), then whatever direct ones a relay passes on;
  * 5. else PeerUnreachableError, which tells the outbox to use the peer's mailboxes.
  *
  * A contact reached only through a relay is dialed directly in the background as soon as
@@ -26,7 +28,8 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { Hello, type IntroduceStatus } from './protocols/hello';
 import { MailboxClient, type MailboxEnvelope, type MailboxKey } from './protocols/mailbox';
 import { Msg, type DeliveryStatus } from './protocols/msg';
-import { PeerUnreachableError } from './errors';
+import { DHT_PROTOCOL } from './constants';
+import { PeerUnreachableError, toError } from './errors';
 import { createParleyNode, type ParleyNode } from './node';
 import { RelayKeeper, relayPeerOf, type RelayStatus } from './relay-keeper';
 import type { ProtocolHost } from './request-response';
@@ -46,9 +49,16 @@ export const RELAYED_DIAL_TIMEOUT_MS = 10_000;
 /**
  * A DHT lookup by PeerId. Parley's DHT is small (relays are its servers), so an answer comes
  * in one or two round trips or not at all; bounded so an unreachable contact falls through to
- * its mailbox quickly.
+ * its mailbox quickly. It includes the wait, right after a start, for a relay we are connected
+ * to to finish identify and enter the routing table (milliseconds).
  */
 export const DHT_LOOKUP_TIMEOUT_MS = 5_000;
+/**
+ * Addresses dialed from one DHT answer. The answer comes from a relay, not from the peer: a
+ * device has a few interfaces, each with TCP and WebSockets, plus one circuit per relay it
+ * uses; more is noise or a hostile server, and each address costs a dial.
+ */
+export const DHT_MAX_FOUND_ADDRESSES = 16;
 /**
  * Checks a relay address strictly: a multiaddr that names its relay (`/…/p2p/<PeerId>`) and is
  * not itself a circuit. Returns the canonical text and the relay's PeerId; throws RangeError.
@@ -166,6 +176,31 @@ function addressFor(address: Multiaddr, peer: PeerId): Multiaddr {
 
 const isCircuit = (address: Multiaddr): boolean => address.getComponents().some((c) => c.name === 'p2p-circuit');
 
+/**
+ * The addresses of a DHT answer worth dialing for `peer`, circuits first (a peer behind NAT is
+ * reachable only through its relays), at most DHT_MAX_FOUND_ADDRESSES. Dropped: addresses that
+ * name another peer as their destination and circuits through circuits. Private addresses stay:
+ * Parley is LAN-first, and a relay passes them on only when its operator allows it.
+ */
+export function foundAddresses(addresses: readonly Multiaddr[], peer: PeerId): Multiaddr[] {
+  const usable = addresses.filter((address) => leadsTo(address, peer.toString()));
+  return [...usable.filter(isCircuit), ...usable.filter((a) => !isCircuit(a))].slice(0, DHT_MAX_FOUND_ADDRESSES);
+}
+
+/** `address` reaches `peer`: it names no other destination; a circuit names its relay, one hop only. */
+function leadsTo(address: Multiaddr, peer: string): boolean {
+  const components = address.getComponents();
+  const hop = components.findIndex((c) => c.name === 'p2p-circuit');
+  const tail = hop === -1 ? components : components.slice(hop + 1);
+  const destination = tail.filter((c) => c.name === 'p2p').at(-1)?.value;
+  if (destination !== undefined && destination !== peer) return false;
+  if (hop === -1) return true;
+  // After the hop only the destination may follow: no second circuit, no further transport.
+  if (tail.some((c) => c.name !== 'p2p')) return false;
+  const relay = components.slice(0, hop).filter((c) => c.name === 'p2p').at(-1)?.value;
+  return relay !== undefined && relay !== peer;
+}
+
 export class ParleyNetwork {
   readonly peerId: string;
   readonly #node: ParleyNode;
@@ -269,7 +304,7 @@ export class ParleyNetwork {
    */
   async #reachable(peerId: string): Promise<PeerId> {
     const peer = toPeerId(peerId);
-    if (this.#node.getConnections(peer).some((c) => c.status === 'open')) return peer;
+    if (this.#hasOpenConnection(peer)) return peer;
     let climbing = this.#connecting.get(peerId);
     if (!climbing) {
       climbing = this.#connect(peer).finally(() => this.#connecting.delete(peerId));
@@ -280,6 +315,7 @@ export class ParleyNetwork {
   }
 
   async #connect(peer: PeerId): Promise<void> {
+    const log = this.#node.logger.forComponent('parley:net:connect');
     const tried = new Set<string>();
     const attempt = async (addresses: Multiaddr[], timeoutMs: number): Promise<boolean> => {
       const fresh = addresses.map((a) => addressFor(a, peer)).filter((a) => !tried.has(a.toString()));
@@ -288,16 +324,24 @@ export class ParleyNetwork {
       try {
         await this.#node.dial(fresh, { signal: AbortSignal.timeout(timeoutMs) });
         return true;
-      } catch {
-        return false;
+      } catch (err) {
+        log('dial of %d addresses failed: %s', fresh.length, toError(err).name);
+        // Another dial may have won meanwhile (the DHT query dials the peer it finds; the peer
+        // may dial us), and libp2p then closes ours as a duplicate: that one is as good.
+        return this.#hasOpenConnection(peer);
       }
     };
     const known = (await this.#node.peerStore.get(peer).catch(() => undefined))?.addresses.map((a) => a.multiaddr) ?? [];
     if (await attempt(known.filter((a) => !isCircuit(a)), DIRECT_DIAL_TIMEOUT_MS)) return;
     if (await attempt([...this.#relayRoutes(peer), ...known.filter(isCircuit)], RELAYED_DIAL_TIMEOUT_MS)) return;
     const found = await this.#lookup(peer);
+    if (this.#hasOpenConnection(peer)) return;
     if (found.length > 0 && (await attempt(found, RELAYED_DIAL_TIMEOUT_MS))) return;
     throw new PeerUnreachableError();
+  }
+
+  #hasOpenConnection(peer: PeerId): boolean {
+    return this.#node.getConnections(peer).some((c) => c.status === 'open');
   }
 
   /** Circuit addresses through each relay the peer's card names (malformed ones skipped). */
@@ -316,19 +360,63 @@ export class ParleyNetwork {
   }
 
   /**
-   * The peer's addresses from the DHT (our relays are its servers): they know a peer that is
-   * connected to them, so a contact that moved to a relay we did not know of can still be found.
+   * The peer's addresses from the DHT (our relays are its servers): a relay answers with the
+   * addresses the peer told it by identify, so a contact that moved to a relay we did not know
+   * of is found by its circuit address there (`<relay>/p2p-circuit`), and by its direct ones
+   * where the relay passes them on. Logs counts and error names only: never whom we looked for.
    */
   async #lookup(peer: PeerId): Promise<Multiaddr[]> {
-    // With no DHT server known (no relay connected, or only relays on private addresses, which
-    // the DHT leaves out), libp2p would wait out the whole timeout for one to appear.
-    if (((this.#node.services.dht as Partial<SingleKadDHT>).routingTable?.size ?? 0) === 0) return [];
-    try {
-      const info = await this.#node.peerRouting.findPeer(peer, { signal: AbortSignal.timeout(DHT_LOOKUP_TIMEOUT_MS), useCache: false });
-      return info.multiaddrs;
-    } catch {
+    const log = this.#node.logger.forComponent('parley:net:lookup');
+    // With no DHT server to ask, libp2p would wait out the whole timeout for one to appear.
+    if (((this.#node.services.dht as Partial<SingleKadDHT>).routingTable?.size ?? 0) === 0 && !(await this.#dhtServerPending())) {
+      log('dht lookup skipped: no DHT server connected');
       return [];
     }
+    // Every server's answer, not just the first: a relay the peer has left still holds its old
+    // addresses (libp2p keeps them for an hour), and may well answer before the relay it is on.
+    const answered = new Map<string, Multiaddr>();
+    const started = Date.now();
+    let answers = 0;
+    try {
+      // useCache false: our peer store holds the addresses that just failed.
+      for await (const event of this.#node.services.dht.findPeer(peer, { signal: AbortSignal.timeout(DHT_LOOKUP_TIMEOUT_MS), useCache: false })) {
+        if (event.name !== 'FINAL_PEER' || !event.peer.id.equals(peer)) continue;
+        answers++;
+        for (const address of event.peer.multiaddrs.slice(0, DHT_MAX_FOUND_ADDRESSES)) answered.set(address.toString(), address);
+      }
+    } catch (err) {
+      // NotFoundError: nobody knew the peer. Out of time: what has come in so far is used.
+      if (answers === 0) {
+        log('dht lookup failed after %d ms: %s', Date.now() - started, toError(err).name);
+        return [];
+      }
+    }
+    const found = foundAddresses([...answered.values()], peer);
+    log('dht lookup in %d ms: %d answers, %d addresses, %d relayed', Date.now() - started, answers, found.length, found.filter(isCircuit).length);
+    return found;
+  }
+
+  /**
+   * True while a DHT server is connected but not yet in the routing table: a relay's identify
+   * still running (its protocols unknown), or done and the routing table update still queued.
+   * The lookup then waits for it (within its timeout) instead of giving up right after a start.
+   */
+  async #dhtServerPending(): Promise<boolean> {
+    const relays = new Set<string>();
+    for (const { address } of this.#keeper.status()) {
+      try {
+        relays.add(relayPeerOf(multiaddr(address)).toString());
+      } catch {
+        // The keeper holds validated addresses only.
+      }
+    }
+    for (const connection of this.#node.getConnections()) {
+      if (connection.status !== 'open') continue;
+      const protocols = (await this.#node.peerStore.get(connection.remotePeer).catch(() => undefined))?.protocols ?? [];
+      if (protocols.includes(DHT_PROTOCOL)) return true;
+      if (protocols.length === 0 && relays.has(connection.remotePeer.toString())) return true;
+    }
+    return false;
   }
 
   async fetchCard(peerId: string, signal?: AbortSignal): Promise<Uint8Array> {

@@ -11,13 +11,14 @@
  * the relay is restarted in the middle; B comes back and gets each exactly once from the
  * mailbox. The relay's folder and log never contain the canary of the messages.
  *
- * Namespaces and veth pairs are made here and removed afterwards (the veths are born inside
- * the new namespaces, so no interface outside them is touched). Needs root and iproute2;
- * elsewhere the test says so and skips: offline.test.ts runs the same scenario on loopback
- * with peers that take no inbound connection, so A and B still meet only through the relay.
+ * Namespaces and veth pairs are made by ../netns-topology.ts and removed afterwards (the
+ * veths are born inside the new namespaces, so no interface outside them is touched). Needs
+ * root and iproute2; elsewhere the test says so and skips: offline.test.ts runs the same
+ * scenario on loopback with peers that take no inbound connection, so A and B still meet only
+ * through the relay.
  */
 import '../../../src/main/polyfills';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandArgs, CommandName, CommandResult, EventName, EventPayload, Result } from '../../../src/shared';
@@ -33,8 +34,8 @@ import {
   useRelays,
   type ApiPeer,
 } from './fixtures';
+import { exitOf, forwardsIp, killGroup, NetnsTopology, REPO, routes, spawnIn, unavailable, unreachable } from '../netns-topology';
 
-const REPO = path.resolve(import.meta.dirname, '../../..');
 const CORE = path.join(REPO, 'test/integration/mailbox/netns-core.ts');
 const RELAY = path.join(REPO, 'src/main/relay/relay.ts');
 /** tsx load, Argon2id, libp2p start, on two busy cores. */
@@ -44,66 +45,14 @@ const OFFLINE_MESSAGES = 50;
 /** Any port: the relay's namespace has nothing else listening. */
 const RELAY_PORT = 20_000 + Math.floor(Math.random() * 20_000);
 
-const suffix = `${process.pid.toString(36)}${Math.floor(Math.random() * 0xffff).toString(16)}`;
-const NS = { a: `prm-${suffix}-a`, r: `prm-${suffix}-r`, b: `prm-${suffix}-b` } as const;
-const ADDR = { a: '10.232.1.1', ra: '10.232.1.2', rb: '10.232.2.2', b: '10.232.2.1', relay: '10.232.0.1' } as const;
+const topology = new NetnsTopology('prm', 232);
+const NS = topology.ns;
+const ADDR = topology.addr;
+/** libp2p's debug log stays off in the children even where the run sets DEBUG: stderr is kept for failures. */
+const CHILD_ENV = { ...process.env, DEBUG: '' };
 
-function ip(...args: string[]): void {
-  const result = spawnSync('ip', args, { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`ip ${args.join(' ')} failed: ${result.stderr.trim()}`);
-}
-
-/** Why namespaces cannot be made here, or undefined if they can. */
-function unavailable(): string | undefined {
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'not root';
-  if (spawnSync('ip', ['-V'], { stdio: 'ignore' }).status !== 0) return 'iproute2 (ip) is not installed';
-  return undefined;
-}
-
-function createTopology(): void {
-  for (const ns of Object.values(NS)) {
-    ip('netns', 'add', ns);
-    ip('-n', ns, 'link', 'set', 'lo', 'up');
-  }
-  ip('-n', NS.r, 'link', 'add', 'ra', 'type', 'veth', 'peer', 'name', 'a0', 'netns', NS.a);
-  ip('-n', NS.r, 'link', 'add', 'rb', 'type', 'veth', 'peer', 'name', 'b0', 'netns', NS.b);
-  ip('-n', NS.a, 'addr', 'add', `${ADDR.a}/30`, 'dev', 'a0');
-  ip('-n', NS.r, 'addr', 'add', `${ADDR.ra}/30`, 'dev', 'ra');
-  ip('-n', NS.r, 'addr', 'add', `${ADDR.rb}/30`, 'dev', 'rb');
-  ip('-n', NS.b, 'addr', 'add', `${ADDR.b}/30`, 'dev', 'b0');
-  // The relay's one address, on R's loopback: local to R, so reaching it needs no forwarding.
-  ip('-n', NS.r, 'addr', 'add', `${ADDR.relay}/32`, 'dev', 'lo');
-  for (const [ns, dev] of [[NS.a, 'a0'], [NS.r, 'ra'], [NS.r, 'rb'], [NS.b, 'b0']] as const) ip('-n', ns, 'link', 'set', dev, 'up');
-  ip('-n', NS.a, 'route', 'add', `${ADDR.relay}/32`, 'via', ADDR.ra);
-  ip('-n', NS.b, 'route', 'add', `${ADDR.relay}/32`, 'via', ADDR.rb);
-}
-
-function removeTopology(): void {
-  for (const ns of Object.values(NS)) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-}
-
-/** A child in a namespace; its own process group, so cleanup kills exactly it. */
-function spawnIn(ns: string, args: string[]): ChildProcess {
-  return spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', ...args], {
-    cwd: REPO,
-    stdio: ['pipe', 'pipe', 'pipe'],
-    detached: true,
-    env: { ...process.env, DEBUG: '' },
-  });
-}
-
-function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    // Already gone.
-  }
-}
-
-function exitOf(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+function spawnCore(ns: string, args: string[]): ChildProcess {
+  return spawnIn(ns, args, CHILD_ENV);
 }
 
 /** A core in a namespace (netns-core.ts), driven by JSON lines. */
@@ -123,7 +72,7 @@ class NsCore implements ApiPeer {
     this.name = name;
     this.dir = tempDir(`parley-netns-${name}-`);
     this.passphrase = `${name} passphrase`;
-    this.child = spawnIn(ns, [CORE, '--data', this.dir, '--listen', listen]);
+    this.child = spawnCore(ns, [CORE, '--data', this.dir, '--listen', listen]);
     this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.stderr.push(chunk));
     let rest = '';
     let ready: () => void = () => undefined;
@@ -185,7 +134,7 @@ class NsRelay {
   address = '';
 
   async start(): Promise<void> {
-    const child = spawnIn(NS.r, [RELAY, '--data', this.dir, '--listen', `/ip4/${ADDR.relay}/tcp/${RELAY_PORT}`]);
+    const child = spawnCore(NS.r, [RELAY, '--data', this.dir, '--listen', `/ip4/${ADDR.relay}/tcp/${RELAY_PORT}`]);
     this.child = child;
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.log.push(chunk));
     const printed = new Promise<string>((resolve) => {
@@ -235,8 +184,7 @@ describe.skipIf(reason !== undefined)('mailbox - A and B in separate namespaces,
   let bob: NsCore;
 
   beforeAll(async () => {
-    removeTopology();
-    createTopology();
+    topology.create();
     relay = new NsRelay();
     dirs.push(relay.dir);
     await relay.start();
@@ -256,17 +204,16 @@ describe.skipIf(reason !== undefined)('mailbox - A and B in separate namespaces,
       killGroup(child);
     }
     await Promise.all(children.map(exitOf));
-    removeTopology();
+    topology.remove();
     for (const dir of dirs) removeDir(dir);
   });
 
   it('mailbox - the namespaces route only through R: A cannot reach B, both reach the relay', () => {
-    expect(spawnSync('ip', ['-n', NS.a, 'route', 'get', ADDR.relay]).status).toBe(0);
-    expect(spawnSync('ip', ['-n', NS.b, 'route', 'get', ADDR.relay]).status).toBe(0);
-    expect(spawnSync('ip', ['-n', NS.a, 'route', 'get', ADDR.b], { encoding: 'utf8' }).stderr).toMatch(/unreachable/i);
-    expect(spawnSync('ip', ['-n', NS.b, 'route', 'get', ADDR.a], { encoding: 'utf8' }).stderr).toMatch(/unreachable/i);
-    const forward = spawnSync('ip', ['netns', 'exec', NS.r, 'cat', '/proc/sys/net/ipv4/ip_forward'], { encoding: 'utf8' });
-    expect(forward.stdout.trim()).toBe('0');
+    expect(routes(NS.a, ADDR.relay)).toBe(true);
+    expect(routes(NS.b, ADDR.relay)).toBe(true);
+    expect(unreachable(NS.a, ADDR.b)).toBe(true);
+    expect(unreachable(NS.b, ADDR.a)).toBe(true);
+    expect(forwardsIp(NS.r)).toBe(false);
   });
 
   it('mailbox - contacts by invite link, a relayed chat, and 50 messages through B’s mailbox across a relay restart, each once', async () => {
