@@ -3,40 +3,16 @@
  * the CSP header on every response (ARCHITECTURE.md §8: the UI comes from a custom scheme, not
  * `file://`, so it has a real origin, a real CSP and no access to the rest of the disk).
  *
- * A request path maps to a file only if it stays inside the renderer folder after decoding,
- * normalising and resolving symlinks; anything doubtful is an empty 404.
+ * Which files and types may be served is the shared rule of ui-files.ts (the headless server
+ * follows it too); here a real path must also stay inside the folder after resolving symlinks.
+ * Anything doubtful is an empty 404.
  */
 import { realpath, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { protocol, type Protocol } from 'electron';
+import { resolveUiPath, uiContentType } from '../ui-files';
 import { APP_HOST, APP_SCHEME } from './constants';
 import { SECURITY_HEADERS } from './csp';
-
-/** Longest path considered; the renderer's asset names are far shorter. */
-const MAX_PATH_CHARS = 1024;
-
-/**
- * The only file types the UI is made of. Anything else under the folder is refused, so a stray
- * file (a source map, a dotfile) is never served with a guessed type.
- */
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf',
-  '.otf': 'font/otf',
-};
 
 /**
  * Standard (relative URLs, a real origin, web storage rules), secure (a secure context, like
@@ -54,11 +30,9 @@ export function registerAppScheme(): void {
 }
 
 /**
- * Maps an `app://` URL to a path under `root` (absolute and real), or undefined. Refused outright:
- * another host, a port or credentials; percent-encoded dots, slashes, backslashes or NUL (no asset
- * name needs them, and they are how traversal hides from naive checks); backslashes and control
- * characters and a leftover `%` after decoding; any empty, `.`, `..` or dot-file segment. The result must still lie
- * inside `root`.
+ * Maps an `app://` URL to a path under `root` (absolute and real), or undefined: another host, a
+ * port or credentials are refused, and the path must pass the shared UI rule (ui-files.ts:
+ * no encoded traversal, no dot segments, nothing outside `root`).
  */
 export function resolveAppPath(root: string, requestUrl: string): string | undefined {
   let url: URL;
@@ -69,26 +43,7 @@ export function resolveAppPath(root: string, requestUrl: string): string | undef
   }
   if (url.protocol !== `${APP_SCHEME}:` || url.hostname !== APP_HOST) return undefined;
   if (url.port !== '' || url.username !== '' || url.password !== '') return undefined;
-  const pathname = url.pathname;
-  if (!pathname.startsWith('/') || pathname.length > MAX_PATH_CHARS) return undefined;
-  if (/%(2e|2f|5c|00)/i.test(pathname)) return undefined;
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(pathname);
-  } catch {
-    return undefined;
-  }
-  // A '%' left after decoding means double encoding: no asset name has one.
-  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
-  if (/[%\\\u0000-\u001f\u007f]/.test(decoded)) return undefined;
-  const relative = decoded === '/' ? 'index.html' : decoded.slice(1);
-  if (relative.split('/').some((segment) => segment === '' || segment.startsWith('.'))) return undefined;
-  const full = path.resolve(root, relative);
-  return full.startsWith(root + path.sep) ? full : undefined;
-}
-
-function contentTypeOf(file: string): string | undefined {
-  return CONTENT_TYPES[path.extname(file).toLowerCase()];
+  return resolveUiPath(root, url.pathname);
 }
 
 function empty(status: number, extra: Record<string, string> = {}): Response {
@@ -109,7 +64,7 @@ export function createAppRequestHandler(rendererDir: string): (request: Request)
     if (base === undefined) return empty(404);
     const candidate = resolveAppPath(base, request.url);
     if (candidate === undefined) return empty(404);
-    const type = contentTypeOf(candidate);
+    const type = uiContentType(candidate);
     if (type === undefined) return empty(404);
     try {
       // A symlink inside the folder must not lead out of it.

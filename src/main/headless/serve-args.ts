@@ -8,11 +8,13 @@ import { parseArgs } from 'node:util';
 /** Where the peer listens for other peers unless told otherwise: every interface, any port. */
 export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/0'] as const;
 
-export const SERVE_USAGE = `usage: npm run serve -- --data DIR [--port N] [--listen MULTIADDR]... [--no-lan] [--passphrase-file FILE]
+export const SERVE_USAGE = `usage: npm run serve -- --data DIR [--port N] [--listen MULTIADDR]... [--relay MULTIADDR]... [--no-lan] [--passphrase-file FILE]
 
   --data DIR              the peer's data folder (created if missing)
   --port N                port of the browser UI on 127.0.0.1 (default: a free one)
   --listen MULTIADDR      libp2p listen address, repeatable (default: ${DEFAULT_LISTEN.join(' ')})
+  --relay MULTIADDR       a relay (…/p2p/<relay id>) to reach contacts beyond the LAN and
+                          keep mail in, repeatable; replaces the saved relays once unlocked
   --no-lan                no mDNS discovery on the local network
   --passphrase-file FILE  unlock the identity at start with the passphrase in FILE
                           (or set PARLEY_PASSPHRASE); otherwise unlock in the browser

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { contentSecurityPolicy, contentTypeOf, resolveStaticPath } from './static-files';
+import { uiContentType } from '../ui-files';
+import { contentSecurityPolicy, resolveStaticPath } from './static-files';
 
 const ROOT = path.resolve('/srv/parley/ui');
 
@@ -46,11 +47,11 @@ describe('resolveStaticPath', () => {
 });
 
 describe('static files - headers', () => {
-  it('names content types by extension and falls back to octet-stream', () => {
-    expect(contentTypeOf('a/index.HTML')).toBe('text/html; charset=utf-8');
-    expect(contentTypeOf('a/b.woff2')).toBe('font/woff2');
-    expect(contentTypeOf('a/b.exe')).toBe('application/octet-stream');
-    expect(contentTypeOf('a/Makefile')).toBe('application/octet-stream');
+  it('names content types from the shared UI allow-list and has none for other files', () => {
+    expect(uiContentType('a/index.HTML')).toBe('text/html; charset=utf-8');
+    expect(uiContentType('a/b.woff2')).toBe('font/woff2');
+    expect(uiContentType('a/b.exe')).toBeUndefined();
+    expect(uiContentType('a/Makefile')).toBeUndefined();
   });
 
   it('allows only this port in connect-src and nothing inline', () => {

@@ -13,6 +13,11 @@ export class SettingsState {
     return this.#value?.theme ?? 'system';
   }
 
+  /** The relays this device keeps reservations on (none until the user adds one). */
+  get relays(): readonly string[] {
+    return this.#value?.relays ?? [];
+  }
+
   set(value: Settings): void {
     this.#value = value;
   }
