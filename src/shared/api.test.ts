@@ -39,6 +39,7 @@ describe('api contract', () => {
       JSON.parse(`{"conversationId":"${ID}","body":"x","__proto__":{"polluted":true}}`),
       { conversationId: 'not-hex', body: 'x' },
       { conversationId: ID, body: '   ' },
+      { conversationId: ID, body: 'broken \ud83d paste' },
     ];
     for (const args of bad) {
       const parsed = parseCommandArgs('messages.send', args);
@@ -46,6 +47,8 @@ describe('api contract', () => {
       if (!parsed.ok) expect(parsed.error.code).toBe('INVALID_ARGUMENT');
     }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    // A whole surrogate pair (an emoji) is a valid character, not a broken one.
+    expect(parseCommandArgs('messages.send', { conversationId: ID, body: 'ok \ud83d\ude00' }).ok).toBe(true);
   });
 
   it('api - huge strings are refused before they reach the core, and the error does not echo them', () => {

@@ -17,6 +17,7 @@ import {
   ContactRequest,
   Conversation,
   DisplayName,
+  DraftText,
   Id,
   IdentityStatus,
   InviteLink,
@@ -80,6 +81,8 @@ export const COMMANDS = {
   'messages.send': command(z.strictObject({ conversationId: Id, body: MessageBody }), Message),
   'messages.markRead': command(z.strictObject({ conversationId: Id }), None),
   'messages.retry': command(z.strictObject({ messageId: Id }), Message),
+  /** Saves the conversation's unsent text in the encrypted store; blank text clears it. */
+  'drafts.set': command(z.strictObject({ conversationId: Id, text: DraftText }), None),
 
   // Network and settings
   'network.status': command(None, NetworkStatus),

@@ -44,7 +44,18 @@ export const Passphrase = z.string().min(1).max(MAX_PASSPHRASE_CHARS);
 export const MessageBody = z
   .string()
   .max(MAX_MESSAGE_BODY_CHARS)
-  .refine((s) => s.trim().length > 0, 'a message cannot be empty');
+  .refine((s) => s.trim().length > 0, 'a message cannot be empty')
+  // As for drafts below: the store cannot keep lone surrogates, so say so instead of INTERNAL.
+  .refine((s) => !/\p{Cs}/u.test(s), 'unpaired surrogate characters are not allowed');
+/**
+ * Unsent text of a conversation: what a message body may become, so the same bound. Blank text
+ * clears the draft. Lone UTF-16 surrogates (a broken paste) are refused here: the store could
+ * not keep them faithfully, and the error should say so instead of being INTERNAL.
+ */
+export const DraftText = z
+  .string()
+  .max(MAX_MESSAGE_BODY_CHARS)
+  .refine((s) => !/\p{Cs}/u.test(s), 'unpaired surrogate characters are not allowed');
 export const InviteLink = z.string().max(MAX_INVITE_LINK_CHARS).startsWith('parley://invite/');
 /** Binary values (QR payloads) cross as base64url without padding. */
 export const Base64Url = z.string().max(8192).regex(/^[A-Za-z0-9_-]*$/);
@@ -125,6 +136,8 @@ export const Conversation = z.strictObject({
   lastActivity: Timestamp,
   unreadCount: z.number().int().nonnegative(),
   preview: z.string().max(200).optional(),
+  /** The unsent text saved for this conversation (drafts.set), whole: the composer restores it. */
+  draft: z.string().max(MAX_MESSAGE_BODY_CHARS).optional(),
   verified: z.boolean(),
   keyChanged: z.boolean(),
 });

@@ -14,6 +14,7 @@ import '../polyfills';
 import { initCrypto } from '../../crypto';
 import { ApiFailure, type CoreApi, type Profile, type Settings } from '../../shared';
 import { createStore, isStoreError, openStore, storeExists, type KeyWrapper, type Store } from '../store';
+import { saveDraft } from './drafts';
 import { EventBus } from './events';
 import { LocalIdentity } from './identity/local-identity';
 import { fromApiId } from './ids';
@@ -182,6 +183,10 @@ export async function startCore(options: CoreOptions): Promise<Core> {
       return {};
     },
     'messages.retry': async ({ messageId }) => requirePeer().retry(messageId),
+    'drafts.set': async ({ conversationId, text }) => {
+      saveDraft(requirePeer().store, conversationId, text);
+      return {};
+    },
 
     'network.status': async () => requirePeer().networkStatus(),
     'settings.get': async () => settings(requirePeer()),

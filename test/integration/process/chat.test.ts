@@ -21,6 +21,8 @@ import { killAllPeerProcesses, PeerProcess, PeerStartError, until } from './peer
 import { scanForPlaintext } from './plaintext-scan';
 
 const CANARY = `canary-${randomBytes(12).toString('hex')}`;
+/** In an unsent draft (drafts.set): kept in the encrypted store only, like a message. */
+const DRAFT_CANARY = `draft-canary-${randomBytes(12).toString('hex')}`;
 const MESSAGES_EACH_WAY = 1_000;
 const KILL_RECEIVER_AFTER = 150;
 const QUEUED_WHILE_DOWN = 100;
@@ -275,22 +277,32 @@ describe.sequential('two peer processes on one LAN', () => {
     }
   });
 
-  it('no file in either data folder, nor either log, contains the plaintext of a message', async () => {
+  it('no file in either data folder, nor either log, contains the plaintext of a message or a draft', async () => {
+    // Each side leaves a half-typed message, which the core keeps (its list says so).
+    for (const side of [alice, bob]) {
+      const text = `${DRAFT_CANARY} ${side.label} half-typed`;
+      await side.peer.call('drafts.set', { conversationId: side.conversationId, text });
+      const listed = (await side.peer.call('conversations.list')).find((c) => c.id === side.conversationId);
+      expect(listed?.draft).toBe(text);
+    }
     // Bob dies hard (his -wal and -shm stay as they are); Alice stops cleanly.
     await bob.peer.kill('SIGKILL');
     await alice.peer.kill('SIGTERM');
-    const scan = scanForPlaintext([alice.peer.dir, bob.peer.dir], [CANARY]);
+    const scan = scanForPlaintext([alice.peer.dir, bob.peer.dir], [CANARY, DRAFT_CANARY]);
     expect(scan.hits).toEqual([]);
     expect(scan.bytes).toBeGreaterThan(0);
     expect(scan.files.some((f) => f.endsWith('-wal')), `scanned: ${scan.files.join(', ')}`).toBe(true);
-    expect(alice.peer.stderrAll).not.toContain(CANARY);
-    expect(bob.peer.stderrAll).not.toContain(CANARY);
+    for (const canary of [CANARY, DRAFT_CANARY]) {
+      expect(alice.peer.stderrAll).not.toContain(canary);
+      expect(bob.peer.stderrAll).not.toContain(canary);
+    }
 
     // The scan can fail: the same scan finds the canary where it is written in the clear.
     const control = mkdtempSync(path.join(tmpdir(), 'parley-scan-control-'));
     try {
       writeFileSync(path.join(control, 'db-wal'), Buffer.concat([randomBytes(100), Buffer.from(body(alice, 1), 'utf16le')]));
-      expect(scanForPlaintext([control], [CANARY]).hits).toHaveLength(1);
+      writeFileSync(path.join(control, 'draft.txt'), `${DRAFT_CANARY} half-typed`);
+      expect(scanForPlaintext([control], [CANARY, DRAFT_CANARY]).hits).toHaveLength(2);
     } finally {
       rmSync(control, { recursive: true, force: true });
     }

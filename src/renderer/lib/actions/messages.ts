@@ -1,7 +1,7 @@
 /**
  * Opening conversations, paging history, sending, retrying, read state.
  */
-import { MAX_PAGE_SIZE, type Message } from '../../../shared';
+import { MAX_MESSAGE_BODY_CHARS, MAX_PAGE_SIZE, type Conversation, type Message } from '../../../shared';
 import type { AppContext } from '../context';
 import type { ConversationMessages } from '../state/messages.svelte';
 import { errorText } from '../utils/error-text';
@@ -67,6 +67,12 @@ export async function sendMessage(ctx: AppContext, conversationId: string, body:
     return false;
   }
   addMessage(ctx, result.value);
+  // The core cleared the saved draft with the send. Unless the user has started the next
+  // message meanwhile, the pending save of the emptied composer is not needed.
+  if ((ctx.drafts.get(conversationId) ?? '') === '') {
+    ctx.drafts.takeUnsaved(conversationId);
+    showDraftInList(ctx, conversationId, '');
+  }
   return true;
 }
 
@@ -112,4 +118,51 @@ export function setAtBottom(ctx: AppContext, list: ConversationMessages, atBotto
 export async function refreshConversations(ctx: AppContext): Promise<void> {
   const result = await ctx.client.api['conversations.list']({});
   if (result.ok) ctx.conversations.replaceAll(result.value);
+}
+
+/**
+ * Typing pauses this long before the draft is saved: saving per keystroke would commit (and
+ * fsync) per keystroke, and a crash loses at most this much typing. Leaving the conversation,
+ * the field or the page saves at once (saveDraft).
+ */
+export const DRAFT_SAVE_DELAY_MS = 700;
+
+/** The composer's text changed: kept at once, saved in the core once typing pauses. */
+export function editDraft(ctx: AppContext, conversationId: string, text: string): void {
+  ctx.drafts.edit(conversationId, text);
+  ctx.drafts.schedule(conversationId, DRAFT_SAVE_DELAY_MS, () => void saveDraft(ctx, conversationId));
+}
+
+/**
+ * Saves the conversation's draft now if it changed since the last save (on leaving the
+ * conversation, the field or the page, and when typing pauses). The list shows it at once.
+ */
+export async function saveDraft(ctx: AppContext, conversationId: string): Promise<void> {
+  const text = ctx.drafts.takeUnsaved(conversationId);
+  if (text === undefined) return;
+  // Too long to send is too long to keep: the composer shows the count in red, and the last
+  // draft that fitted stays saved until the text fits again.
+  if (text.length > MAX_MESSAGE_BODY_CHARS) {
+    ctx.drafts.saveFailed(conversationId);
+    return;
+  }
+  showDraftInList(ctx, conversationId, text);
+  const result = await ctx.client.api['drafts.set']({ conversationId, text });
+  if (result.ok) return;
+  // A conversation that went away has no draft to keep; anything else is retried on the next
+  // save. A lost connection is already on screen (the banner): no notice per pause in typing.
+  if (result.error.code === 'NOT_FOUND') return;
+  ctx.drafts.saveFailed(conversationId);
+  if (result.error.code !== 'UNREACHABLE') reportError(ctx, result.error, 'Draft not saved');
+}
+
+/** Puts the draft into the conversation list's copy (what the list shows as "Draft: …"). */
+function showDraftInList(ctx: AppContext, conversationId: string, text: string): void {
+  const current = ctx.conversations.byId(conversationId);
+  if (!current || (current.draft ?? '') === (text.trim() === '' ? '' : text)) return;
+  const withDraft = (c: Conversation): Conversation => {
+    const { draft: _previous, ...rest } = c;
+    return text.trim() === '' ? rest : { ...rest, draft: text };
+  };
+  ctx.conversations.replaceAll(ctx.conversations.all.map((c) => (c.id === conversationId ? withDraft(c) : c)));
 }
