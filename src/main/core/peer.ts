@@ -3,15 +3,17 @@
  * together. Created by core.ts on create/unlock; everything here assumes an open store.
  */
 import { ApiFailure, type Conversation as ApiConversation, type Message as ApiMessage, type MessagePage, type NetworkStatus } from '../../shared';
-import { MSG_MAX_BATCH, ParleyNetwork, type ConnectionPath, type DeliveryStatus } from '../net';
+import { ParleyNetwork, type ConnectionPath, type DeliveryStatus } from '../net';
 import type { Contact, Device, Message as StoredMessage, Store } from '../store';
 import { ContactBook } from './contacts/contact-book';
+import { clearDraft, draftField } from './drafts';
 import type { EventBus } from './events';
 import type { LocalIdentity } from './identity/local-identity';
 import { fromApiId, messageApiId, messageIdFromApi, toApiId } from './ids';
 import { MailboxFetcher } from './messaging/mailbox-fetcher';
+import { receiveFromMailbox } from './messaging/mailbox-inbox';
 import { Messenger } from './messaging/messenger';
-import { OutboxWorker } from './messaging/outbox-worker';
+import { OutboxWorker, type OutboxMailbox } from './messaging/outbox-worker';
 import { checkRelays, ContactRelays, loadRelays, mailboxRelays, saveRelays } from './network/relay-config';
 import type { CoreOptions, Logger } from './types';
 
@@ -19,6 +21,12 @@ import type { CoreOptions, Logger } from './types';
 const PREVIEW_CHARS = 120;
 /** Addresses kept per device (a laptop has a few interfaces, each with TCP and WebSockets). */
 const MAX_REMEMBERED_ADDRESSES = 16;
+/**
+ * How long delivery receipts wait to be sent together: a burst of incoming batches then costs
+ * the sender one receipt exchange, not one per batch (the sender's "delivered" tick shows up
+ * this much later, well under what a person notices).
+ */
+const RECEIPT_LINGER_MS = 25;
 /** Prekey maintenance (rotation, refill) runs this often while the app is open. */
 const MAINTENANCE_INTERVAL_MS = 60 * 60_000;
 
@@ -87,7 +95,7 @@ export class Peer {
     const log = options.log;
     // The network needs its handlers before it starts, the handlers need the contact book and
     // the outbox, and those need the network: the handlers reach them through this late slot.
-    const late: { contacts?: ContactBook; outbox?: OutboxWorker; mailboxes?: MailboxFetcher } = {};
+    const late: { contacts?: ContactBook; outbox?: OutboxWorker; mailboxes?: MailboxFetcher; peer?: Peer } = {};
     // Our relays go into our card (with our mailbox on each) before anyone can ask for it.
     const relays = loadRelays(store);
     local.setRelays(relays);
@@ -112,7 +120,11 @@ export class Peer {
           return found ? contactRelays.of(found.device).map((r) => r.address) : [];
         },
         // Back on a relay after being away from it: mail may have been left there meanwhile.
-        relayReserved: (relayPeerId) => void late.mailboxes?.fetch(relayPeerId),
+        // The UI learns of the reservation at once (network panel, settings), without polling.
+        relayReserved: (relayPeerId) => {
+          void late.mailboxes?.fetch(relayPeerId);
+          if (late.peer) events.emit('network.status', late.peer.networkStatus());
+        },
         peerDiscovered: (peerId) => void late.contacts?.discovered(peerId),
         peerAddresses: (peerId, addresses) => {
           // Remembered for contacts only, so a restart can dial them before mDNS or a relay helps.
@@ -130,19 +142,26 @@ export class Peer {
       },
     });
     const m = messenger;
+    // Contacts' mailboxes: for the outbox's deposits and for introductions (contacts/introductions.ts).
+    const mailbox: OutboxMailbox = {
+      targets: (deviceId) => {
+        const device = store.devices.get(deviceId);
+        return device ? contactRelays.mailboxesOf(device).map((r) => ({ relayAddress: r.address, mailboxId: r.mailboxId })) : [];
+      },
+      deposit: (target, envelope) => network.deposit(target.relayAddress, target.mailboxId, envelope),
+    };
     const o = new OutboxWorker(
       store,
-      { send: (peerId, envelopes) => network.send(peerId, envelopes), pathTo: (peerId) => network.pathTo(peerId) },
+      {
+        send: (peerId, envelopes) => network.send(peerId, envelopes),
+        pathTo: (peerId) => network.pathTo(peerId),
+        ready: (deviceId) => late.contacts?.ready(deviceId) ?? true,
+      },
       { stateChanged: (message) => events.emit('message.stateChanged', stateEvent(message)) },
       log,
       now,
-      {
-        targets: (deviceId) => {
-          const device = store.devices.get(deviceId);
-          return device ? contactRelays.mailboxesOf(device).map((r) => ({ relayAddress: r.address, mailboxId: r.mailboxId })) : [];
-        },
-        deposit: (target, envelope) => network.deposit(target.relayAddress, target.mailboxId, envelope),
-      },
+      mailbox,
+      options.outboxRedepositAfterMs !== undefined ? { redepositAfterMs: options.outboxRedepositAfterMs } : {},
     );
     const c = new ContactBook({
       store,
@@ -153,6 +172,7 @@ export class Peer {
         introduce: (peerId, envelope) => network.introduce(peerId, envelope, AbortSignal.timeout(10_000)),
         isConnected: (peerId) => network.isConnected(peerId),
       },
+      mailbox,
       events,
       log,
       now,
@@ -167,30 +187,6 @@ export class Peer {
       return commit(found, envelopes, path);
     }
 
-    /**
-     * Envelopes from one of our mailboxes, in deposit order. Each is routed to its sender by its
-     * tag; consecutive envelopes of one device are committed as one batch, like a msg batch.
-     * Envelopes of a contact we have not accepted (yet) wait on the relay ('retry').
-     */
-    async function receiveFromMailbox(envelopes: Uint8Array[]): Promise<DeliveryStatus[]> {
-      const senders = envelopes.map((e) => m.senderOf(e));
-      const statuses: DeliveryStatus[] = [];
-      for (let i = 0; i < envelopes.length; ) {
-        const sender = senders[i];
-        if (!sender || !c.admits(sender.device.peerId)) {
-          const waits = sender !== undefined && !sender.contact.blocked && sender.contact.requestState === 'incoming';
-          statuses.push(waits ? 'retry' : 'rejected');
-          i++;
-          continue;
-        }
-        let end = i + 1;
-        while (end < envelopes.length && end - i < MSG_MAX_BATCH && senders[end]?.device.id === sender.device.id) end++;
-        statuses.push(...(await commit(sender, envelopes.slice(i, end), 'mailbox')));
-        i = end;
-      }
-      return statuses;
-    }
-
     async function commit(found: { device: Device; contact: Contact }, envelopes: Uint8Array[], path: ConnectionPath | 'mailbox'): Promise<DeliveryStatus[]> {
       let result;
       try {
@@ -201,10 +197,26 @@ export class Peer {
         throw error;
       }
       const { statuses, effects } = result;
+      // The batch committed without waiting for the disk: acknowledge and announce it only once durable.
+      await store.sync();
       for (const message of effects.received) events.emit('message.received', { message: messageDto(message) });
       for (const message of effects.stateChanged) events.emit('message.stateChanged', stateEvent(message));
-      for (const deviceId of effects.devicesWithOutbox) o.kick(deviceId);
+      for (const deviceId of effects.devicesWithOutbox) kickSoon(deviceId);
       return statuses;
+    }
+
+    // Delivery receipts wait a moment, so a burst of incoming batches is answered by one
+    // receipt batch instead of one each; a message we send meanwhile takes them along.
+    const lingering = new Set<number>();
+    let lingerTimer: NodeJS.Timeout | undefined;
+    function kickSoon(deviceId: number): void {
+      lingering.add(deviceId);
+      lingerTimer ??= setTimeout(() => {
+        lingerTimer = undefined;
+        for (const id of lingering) o.kick(id);
+        lingering.clear();
+      }, RECEIPT_LINGER_MS);
+      lingerTimer.unref?.();
     }
 
     // Dial targets from the last run, so the outbox can reach contacts right away.
@@ -217,14 +229,17 @@ export class Peer {
       net: network,
       relays: () => mailboxRelays(store, now()),
       keyFor: (relayPeerId) => local.mailboxKey(relayPeerId),
-      receive: receiveFromMailbox,
+      receive: (envelopes) =>
+        receiveFromMailbox({ senderOf: (e) => m.senderOf(e), admits: (p) => c.admits(p), introduce: (e) => c.introduceFromMailbox(e), commit: (f, e) => commit(f, e, 'mailbox'), log }, envelopes),
       log,
       ...(options.mailboxPollIntervalMs !== undefined ? { intervalMs: options.mailboxPollIntervalMs } : {}),
     });
     late.mailboxes = mailboxes;
     const peer = new Peer({ store, local, network, contacts: c, messenger: m, outbox: o, mailboxes, log, lan: options.lan, now });
+    late.peer = peer;
     o.start();
     mailboxes.start();
+    c.resumeIntroductions();
     peer.#maintenance = setInterval(() => {
       try {
         local.maintainPrekeys();
@@ -257,6 +272,7 @@ export class Peer {
         lastActivity: c.lastActivityAt,
         unreadCount: c.unreadCount,
         ...(last ? { preview: last.body.slice(0, PREVIEW_CHARS) } : {}),
+        ...draftField(c.draft),
         verified: contact.verified,
         keyChanged: contact.keyChanged,
       }];
@@ -272,10 +288,18 @@ export class Peer {
     };
   }
 
-  send(conversationId: string, body: string): ApiMessage {
+  /** Resolves once the message is durable in the outbox: from then on it is never lost. */
+  async send(conversationId: string, body: string): Promise<ApiMessage> {
     const { conversation, contact } = this.#conversationContact(conversationId);
-    const message = this.messenger.sendText(contact, conversation.id, body);
+    // The draft goes in the same transaction: a sent message never comes back as a draft.
+    const message = this.store.transaction(() => {
+      const sent = this.messenger.sendText(contact, conversation.id, body);
+      clearDraft(this.store, conversation.id);
+      return sent;
+    }, { deferSync: true });
+    // Kicked first, so the outbox's sync before sending and ours share one fsync.
     for (const device of this.store.devices.listByContact(contact.id)) this.#outbox.kick(device.id);
+    await this.store.sync();
     return messageDto(message);
   }
 
@@ -287,9 +311,11 @@ export class Peer {
   retry(messageId: string): ApiMessage {
     const message = this.store.messages.get(messageIdFromApi(messageId));
     if (!message || message.direction !== 'out' || message.kind !== 'text') throw new ApiFailure('NOT_FOUND', 'no such message');
+    // Given up on (no receipt within the mailbox TTL): its kept envelopes start over, queued again.
+    const requeued = this.store.transaction(() => this.store.outbox.rearm(message.messageId) > 0 && this.store.messages.requeue(message.messageId));
     const contactId = this.store.conversations.get(message.conversationId)?.contactId;
     if (contactId !== undefined) for (const device of this.store.devices.listByContact(contactId)) this.#outbox.kick(device.id);
-    return messageDto(message);
+    return messageDto(requeued ? (this.store.messages.get(message.messageId) ?? message) : message);
   }
 
   networkStatus(): NetworkStatus {
@@ -332,6 +358,7 @@ export class Peer {
 
   async stop(): Promise<void> {
     clearInterval(this.#maintenance);
+    await this.contacts.stop();
     this.#outbox.stop();
     await this.#mailboxes.stop();
     try {

@@ -40,4 +40,6 @@ export interface CoreOptions {
   readonly now?: () => number;
   /** How often our mailboxes are polled (default MAILBOX_POLL_INTERVAL_MS); tests shorten it. */
   readonly mailboxPollIntervalMs?: number;
+  /** First re-deposit of a message with no delivery receipt (default MAILBOX_REDEPOSIT_AFTER_MS); tests shorten it. */
+  readonly outboxRedepositAfterMs?: number;
 }

@@ -62,6 +62,8 @@ const PREDECESSORS: Readonly<Record<MessageState, readonly MessageState[]>> = {
 
 /** Sender sequence numbers: positive, and below 2^53 so they stay exact in JS. */
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
+/** Digest of a received envelope (core/messaging/envelope-digest.ts; the schema checks 16 too). */
+const ENVELOPE_DIGEST_BYTES = 16;
 
 const COLUMNS =
   'message_id, conversation_id, kind, direction, sender_device_id, sender_seq, body, refs, sent_at, received_at, state, path, state_changed_at';
@@ -245,6 +247,64 @@ export class MessageRepo {
         `UPDATE messages SET state = ?, path = coalesce(?, path), state_changed_at = ?
          WHERE message_id = ? AND direction = 'out' AND state IN (${from.map(() => '?').join(', ')})`,
         [target, path, now, id, ...from],
+      ) > 0
+    );
+  }
+
+  /**
+   * Remembers the digest of the envelope that brought an incoming message (16 bytes), so a
+   * resent copy of it, which the ratchet refuses as a duplicate, can be receipted again.
+   */
+  setEnvelopeDigest(messageId: Uint8Array, digest: Uint8Array): void {
+    const id = checkMessageId(messageId);
+    const d = checkBytes(digest, 'envelope digest', ENVELOPE_DIGEST_BYTES);
+    this.#db.run("UPDATE messages SET envelope_digest = ? WHERE message_id = ? AND direction = 'in'", [d, id]);
+  }
+
+  /** The incoming text message in `conversationId` that an envelope with this digest brought, if any. */
+  incomingByEnvelopeDigest(conversationId: number, digest: Uint8Array): Uint8Array | undefined {
+    checkId(conversationId, 'conversation id');
+    const d = checkBytes(digest, 'envelope digest', ENVELOPE_DIGEST_BYTES);
+    const row = this.#db.get(
+      "SELECT message_id FROM messages WHERE envelope_digest = ? AND conversation_id = ? AND direction = 'in' AND kind = 'text'",
+      [d, conversationId],
+    );
+    return row && bytes(row, 'message_id');
+  }
+
+  /**
+   * Whether a delivery receipt of ours naming `messageId` still waits in the outbox: then a
+   * resent copy of that message needs no second receipt.
+   */
+  receiptPending(conversationId: number, messageId: Uint8Array): boolean {
+    checkId(conversationId, 'conversation id');
+    const id = checkMessageId(messageId);
+    const rows = this.#db.all(
+      `SELECT refs FROM messages m WHERE m.conversation_id = ? AND m.direction = 'out' AND m.kind = 'delivery_receipt'
+       AND instr(m.refs, ?) > 0 AND EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = m.message_id AND o.state = 'pending')`,
+      [conversationId, id],
+    );
+    // instr finds bytes anywhere; only a whole id at a 16-byte boundary counts.
+    return rows.some((row) => {
+      const refs = bytes(row, 'refs');
+      for (let i = 0; i + MESSAGE_ID_BYTES <= refs.length; i += MESSAGE_ID_BYTES) {
+        if (refs.subarray(i, i + MESSAGE_ID_BYTES).every((b, j) => b === id[j])) return true;
+      }
+      return false;
+    });
+  }
+
+  /**
+   * The user retries one of our failed text messages: queued again (the one step back the
+   * state allows, on an explicit request). False if it is not a failed text message of ours.
+   */
+  requeue(messageId: Uint8Array, now: number = this.#now()): boolean {
+    const id = checkMessageId(messageId);
+    checkTime(now, 'now');
+    return (
+      this.#db.run(
+        "UPDATE messages SET state = 'queued', state_changed_at = ? WHERE message_id = ? AND direction = 'out' AND kind = 'text' AND state = 'failed'",
+        [now, id],
       ) > 0
     );
   }

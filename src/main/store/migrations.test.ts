@@ -57,6 +57,26 @@ const FIXTURES: Record<number, { seed: (d: Db) => void; check: (d: Db) => void }
       expect(d.all('PRAGMA foreign_key_check')).toEqual([]);
     },
   },
+  // Seeded after version 1's rows (it uses its conversation and device).
+  2: {
+    seed: (d) => {
+      d.exec(`
+        INSERT INTO messages (message_id, conversation_id, kind, direction, sender_seq, body, sent_at, state, path, state_changed_at)
+          VALUES (x'02020202020202020202020202020202', 5, 'text', 'out', 1, 'waiting', 20, 'sent', 'mailbox', 21);
+        INSERT INTO outbox (id, message_id, device_id, envelope, state, attempts, next_attempt_at, created_at, deposited_at, deposits)
+          VALUES (11, x'02020202020202020202020202020202', 3, x'0102', 'pending', 2, 5000, 20, 21, 1);
+      `);
+    },
+    check: (d) => {
+      expect(d.get('SELECT state, deposited_at, deposits, next_attempt_at FROM outbox WHERE id = 11')).toMatchObject({
+        state: 'pending',
+        deposited_at: 21,
+        deposits: 1,
+        next_attempt_at: 5000,
+      });
+      expect(d.all('PRAGMA foreign_key_check')).toEqual([]);
+    },
+  },
 };
 
 describe('migrations', () => {
@@ -102,6 +122,42 @@ describe('migrations', () => {
         'signed_prekeys',
       ].sort(),
     );
+  });
+
+  it('migration 2 - keeps queued envelopes byte for byte, not deposited, and admits deposited and expired ones', () => {
+    migrate(db, MIGRATIONS, 1);
+    FIXTURES[1]?.seed(db);
+    db.exec(`
+      INSERT INTO messages (message_id, conversation_id, kind, direction, sender_seq, body, sent_at, state, state_changed_at)
+        VALUES (x'01010101010101010101010101010101', 5, 'text', 'out', 1, 'queued one', 30, 'queued', 30);
+      INSERT INTO outbox (id, message_id, device_id, envelope, state, attempts, next_attempt_at, last_attempt_at, created_at)
+        VALUES (4, x'01010101010101010101010101010101', 3, x'cafe', 'held', 3, 900, 800, 30);
+    `);
+    expect(migrate(db, MIGRATIONS, 2)).toEqual([2]);
+    expect(db.get('SELECT hex(message_id) AS m, hex(envelope) AS e FROM outbox WHERE id = 4')).toMatchObject({ m: '01'.repeat(16), e: 'CAFE' });
+    expect(db.get('SELECT * FROM outbox WHERE id = 4')).toMatchObject({
+      device_id: 3,
+      state: 'held',
+      attempts: 3,
+      next_attempt_at: 900,
+      last_attempt_at: 800,
+      created_at: 30,
+      deposited_at: null,
+      deposits: 0,
+    });
+    db.exec("UPDATE outbox SET state = 'expired', deposited_at = 40, deposits = 2 WHERE id = 4");
+    // A deposit count without a first deposit time (or the reverse) is refused.
+    expect(() => db.exec('UPDATE outbox SET deposited_at = NULL WHERE id = 4')).toThrow();
+    expect(() => db.exec("UPDATE outbox SET state = 'deposited' WHERE id = 4")).toThrow();
+    // The indexes came back with the rebuilt table; the cascade from messages still holds.
+    const indexes = db.all("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox' AND sql IS NOT NULL").map((r) => r.name);
+    expect(indexes.sort()).toEqual(['outbox_device', 'outbox_due']);
+    // Received messages gain the digest of their envelope: none for those received before.
+    expect(db.get("SELECT envelope_digest FROM messages WHERE body = 'hello'")).toMatchObject({ envelope_digest: null });
+    expect(() => db.exec("UPDATE messages SET envelope_digest = x'00' WHERE body = 'hello'")).toThrow();
+    db.exec("UPDATE messages SET envelope_digest = zeroblob(16) WHERE body = 'hello'");
+    db.exec("DELETE FROM messages WHERE message_id = x'01010101010101010101010101010101'");
+    expect(db.get('SELECT count(*) AS n FROM outbox')?.n).toBe(0);
   });
 
   it('migrations - running again is a no-op', () => {

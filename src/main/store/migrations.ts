@@ -175,7 +175,48 @@ CREATE TABLE settings (
 ) STRICT, WITHOUT ROWID;
 `;
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial schema', up: (db) => db.exec(SCHEMA_V1) }];
+/**
+ * Version 2 (issue 5, a relay that acknowledges a deposit and then loses it): a deposited
+ * envelope stays in the outbox until the recipient's delivery receipt arrives, so it can be
+ * resent directly or deposited again. deposited_at: the first accepted deposit (NULL: never
+ * deposited); deposits: how many were accepted; state 'expired': given up on after the mailbox
+ * TTL with no receipt, the message shown failed, the envelope kept for Retry. SQLite cannot
+ * change a CHECK in place, so the table is rebuilt (nothing references it). And the receiving
+ * side: messages.envelope_digest, so a resent copy of a message is receipted again.
+ */
+const SCHEMA_V2_OUTBOX_DEPOSITS = `
+CREATE TABLE outbox_v2 (
+  id              INTEGER PRIMARY KEY,
+  message_id      BLOB    NOT NULL REFERENCES messages (message_id) ON DELETE CASCADE,
+  device_id       INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+  envelope        BLOB    NOT NULL,
+  state           TEXT    NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'held', 'expired')),
+  attempts        INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  next_attempt_at INTEGER NOT NULL,
+  last_attempt_at INTEGER,
+  created_at      INTEGER NOT NULL,
+  deposited_at    INTEGER,
+  deposits        INTEGER NOT NULL DEFAULT 0 CHECK (deposits >= 0),
+  CHECK ((deposited_at IS NULL) = (deposits = 0)),
+  UNIQUE (message_id, device_id)
+) STRICT;
+INSERT INTO outbox_v2 (id, message_id, device_id, envelope, state, attempts, next_attempt_at, last_attempt_at, created_at)
+  SELECT id, message_id, device_id, envelope, state, attempts, next_attempt_at, last_attempt_at, created_at FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_v2 RENAME TO outbox;
+CREATE INDEX outbox_due ON outbox (next_attempt_at, id) WHERE state = 'pending';
+CREATE INDEX outbox_device ON outbox (device_id, id);
+
+-- The digest of the envelope that brought an incoming message: a resent or re-deposited copy,
+-- which the ratchet refuses as a duplicate, is found by it and receipted again.
+ALTER TABLE messages ADD COLUMN envelope_digest BLOB CHECK (envelope_digest IS NULL OR length(envelope_digest) = 16);
+CREATE INDEX messages_envelope ON messages (envelope_digest) WHERE envelope_digest IS NOT NULL;
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial schema', up: (db) => db.exec(SCHEMA_V1) },
+  { version: 2, name: 'outbox keeps deposited envelopes', up: (db) => db.exec(SCHEMA_V2_OUTBOX_DEPOSITS) },
+];
 
 export const LATEST_VERSION = MIGRATIONS.length === 0 ? 0 : (MIGRATIONS[MIGRATIONS.length - 1] as Migration).version;
 

@@ -3,6 +3,10 @@
  * until that device acknowledges it. A retry resends the stored bytes; nothing is encrypted
  * twice. Items for a contact whose identity key changed, or who is blocked, are `held`: kept
  * but never due, until released.
+ *
+ * Deposited items (issue 5: a relay may acknowledge a deposit and lose it) stay until the
+ * device's end-to-end delivery receipt removes them: `depositedAt` is set, `nextAttemptAt` is
+ * when to deposit again. One that never gets a receipt is `expired`: kept for Retry, never due.
  */
 import { MAX_ENVELOPE_BYTES } from '../../crypto/envelope';
 import { MAX_BATCH } from './constants';
@@ -11,7 +15,7 @@ import { StoreError } from './errors';
 import { checkMessageId } from './message-repo';
 import { bytes, checkBytes, checkId, checkLimit, checkTime, int, oneOf, optInt } from './validate';
 
-export const OUTBOX_STATES = ['pending', 'held'] as const;
+export const OUTBOX_STATES = ['pending', 'held', 'expired'] as const;
 export type OutboxState = (typeof OUTBOX_STATES)[number];
 
 export interface OutboxItem {
@@ -25,6 +29,10 @@ export interface OutboxItem {
   readonly nextAttemptAt: number;
   readonly lastAttemptAt: number | undefined;
   readonly createdAt: number;
+  /** First accepted mailbox deposit; undefined if never deposited. */
+  readonly depositedAt: number | undefined;
+  /** Accepted mailbox deposits so far (each on up to MAILBOX_COPIES relays). */
+  readonly deposits: number;
 }
 
 export interface NewOutboxItem {
@@ -35,7 +43,7 @@ export interface NewOutboxItem {
   readonly nextAttemptAt?: number;
 }
 
-const COLUMNS = 'id, message_id, device_id, envelope, state, attempts, next_attempt_at, last_attempt_at, created_at';
+const COLUMNS = 'id, message_id, device_id, envelope, state, attempts, next_attempt_at, last_attempt_at, created_at, deposited_at, deposits';
 
 function fromRow(row: Row): OutboxItem {
   return {
@@ -48,12 +56,16 @@ function fromRow(row: Row): OutboxItem {
     nextAttemptAt: int(row, 'next_attempt_at'),
     lastAttemptAt: optInt(row, 'last_attempt_at'),
     createdAt: int(row, 'created_at'),
+    depositedAt: optInt(row, 'deposited_at'),
+    deposits: int(row, 'deposits'),
   };
 }
 
 /** A device whose contact is blocked or has an unaccepted identity key must not be sent to. */
 const HOLD_CONDITION = `(SELECT c.blocked = 1 OR c.pending_identity_key IS NOT NULL
   FROM devices d JOIN contacts c ON c.id = d.contact_id WHERE d.id = ?)`;
+/** The same, for the device of the outbox row being updated. */
+const ROW_HOLD_CONDITION = HOLD_CONDITION.replace('d.id = ?', 'd.id = outbox.device_id');
 
 export class OutboxRepo {
   readonly #db: Db;
@@ -99,14 +111,16 @@ export class OutboxRepo {
   }
 
   /**
-   * Every pending item for a device in the order it was queued, due or not: what to flush
-   * when the device becomes reachable again.
+   * Every pending item for a device in the order it was queued, due or not, deposited or not:
+   * what to flush when the device becomes reachable again. `afterId` continues a walk through
+   * the queue past the items already handled.
    */
-  pendingForDevice(deviceId: number, options: { limit?: number } = {}): OutboxItem[] {
+  pendingForDevice(deviceId: number, options: { limit?: number; afterId?: number } = {}): OutboxItem[] {
     checkId(deviceId, 'device id');
     const limit = checkLimit(options.limit, MAX_BATCH, MAX_BATCH);
+    const afterId = options.afterId === undefined ? 0 : checkId(options.afterId, 'after id');
     return this.#db
-      .all(`SELECT ${COLUMNS} FROM outbox WHERE device_id = ? AND state = 'pending' ORDER BY id LIMIT ?`, [deviceId, limit])
+      .all(`SELECT ${COLUMNS} FROM outbox WHERE device_id = ? AND state = 'pending' AND id > ? ORDER BY id LIMIT ?`, [deviceId, afterId, limit])
       .map(fromRow);
   }
 
@@ -126,6 +140,44 @@ export class OutboxRepo {
       [now, nextAttemptAt, id],
     );
     if (changed === 0) throw new StoreError('NOT_FOUND', 'outbox item');
+  }
+
+  /**
+   * A relay accepted the envelope into the device's mailbox: kept until the delivery receipt,
+   * deposited again at `nextAttemptAt` if none came. The first deposit's time is kept. False
+   * if the item is no longer pending (its receipt came meanwhile, or its contact was blocked).
+   */
+  markDeposited(id: number, nextAttemptAt: number, now: number = this.#now()): boolean {
+    checkId(id, 'outbox id');
+    checkTime(nextAttemptAt, 'next attempt at');
+    checkTime(now, 'now');
+    const changed = this.#db.run(
+      `UPDATE outbox SET deposits = deposits + 1, deposited_at = coalesce(deposited_at, ?), last_attempt_at = ?, next_attempt_at = ?
+       WHERE id = ? AND state = 'pending'`,
+      [now, now, nextAttemptAt, id],
+    );
+    return changed > 0;
+  }
+
+  /** No receipt came in time: keep the envelope for Retry, never due. False if it was not pending. */
+  expire(id: number): boolean {
+    checkId(id, 'outbox id');
+    return this.#db.run("UPDATE outbox SET state = 'expired' WHERE id = ? AND state = 'pending'", [id]) > 0;
+  }
+
+  /**
+   * Retry of an expired message: its envelopes start over (no deposit yet, first attempt at
+   * `now`), held if the contact may not be sent to. Returns how many were re-armed.
+   */
+  rearm(messageId: Uint8Array, now: number = this.#now()): number {
+    const id = checkMessageId(messageId);
+    checkTime(now, 'now');
+    return this.#db.run(
+      `UPDATE outbox SET state = CASE WHEN coalesce(${ROW_HOLD_CONDITION}, 0) THEN 'held' ELSE 'pending' END,
+         attempts = 0, deposits = 0, deposited_at = NULL, next_attempt_at = ?, created_at = ?
+       WHERE message_id = ? AND state = 'expired'`,
+      [now, now, id],
+    );
   }
 
   /** The device acknowledged the message: forget the envelope. False if it was already gone. */

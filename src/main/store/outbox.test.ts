@@ -115,6 +115,65 @@ describe('outbox', () => {
     expect(t.store.outbox.get(item.id)?.state).toBe('pending');
   });
 
+  it('outbox - a deposited item stays pending with the same bytes, due again at its re-deposit time, until acknowledged', () => {
+    const { conversation, device } = addContactWithDevice(t.store);
+    const now = t.clock.now;
+    const { message, envelope, item } = queue(conversation.id, device.id, now);
+    expect(item).toMatchObject({ depositedAt: undefined, deposits: 0 });
+
+    expect(t.store.outbox.markDeposited(item.id, now + 6000, now)).toBe(true);
+    expect(t.store.outbox.markDeposited(item.id, now + 9000, now + 100)).toBe(true);
+    const kept = t.store.outbox.get(item.id);
+    // The first deposit's time is kept; the count and the schedule move on.
+    expect(kept).toMatchObject({ state: 'pending', depositedAt: now, deposits: 2, lastAttemptAt: now + 100, nextAttemptAt: now + 9000 });
+    expect(kept?.envelope).toEqual(envelope);
+    expect(t.store.outbox.due(now + 8999).some((i) => i.id === item.id)).toBe(false);
+    expect(t.store.outbox.due(now + 9000).some((i) => i.id === item.id)).toBe(true);
+    // Still resent directly when the device shows up.
+    expect(t.store.outbox.pendingForDevice(device.id).map((i) => i.id)).toEqual([item.id]);
+
+    // Its receipt came: gone, and a late deposit answer finds nothing to mark.
+    expect(t.store.outbox.acknowledge(message.messageId, device.id)).toBe(true);
+    expect(t.store.outbox.markDeposited(item.id, now + 9000, now)).toBe(false);
+  });
+
+  it('outbox - pendingForDevice walks the queue past a given id', () => {
+    const { conversation, device } = addContactWithDevice(t.store);
+    const ids = [0, 1, 2].map(() => queue(conversation.id, device.id).item.id);
+    expect(t.store.outbox.pendingForDevice(device.id, { afterId: ids[0] as number }).map((i) => i.id)).toEqual(ids.slice(1));
+    expect(t.store.outbox.pendingForDevice(device.id, { afterId: ids[2] as number })).toEqual([]);
+    expect(() => t.store.outbox.pendingForDevice(device.id, { afterId: -1 })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+  });
+
+  it('outbox - an expired item is kept but never due; Retry re-arms it from scratch, held if the contact is blocked', () => {
+    const { contact, conversation, device } = addContactWithDevice(t.store);
+    const now = t.clock.now;
+    const { message, envelope, item } = queue(conversation.id, device.id, now);
+    t.store.outbox.markAttempt(item.id, now + 10, now);
+    t.store.outbox.markDeposited(item.id, now + 20, now);
+    expect(t.store.outbox.expire(item.id)).toBe(true);
+    expect(t.store.outbox.expire(item.id)).toBe(false);
+    expect(t.store.outbox.get(item.id)?.state).toBe('expired');
+    expect(t.store.outbox.due(now + 1_000_000).some((i) => i.id === item.id)).toBe(false);
+    expect(t.store.outbox.pendingForDevice(device.id)).toEqual([]);
+    expect(t.store.outbox.count('expired')).toBeGreaterThanOrEqual(1);
+    // Blocking and unblocking leaves it expired: only Retry brings it back.
+    t.store.contacts.update(contact.id, { blocked: true });
+    t.store.contacts.update(contact.id, { blocked: false });
+    expect(t.store.outbox.get(item.id)?.state).toBe('expired');
+
+    expect(t.store.outbox.rearm(message.messageId, now + 500)).toBe(1);
+    expect(t.store.outbox.rearm(message.messageId, now + 500)).toBe(0);
+    const again = t.store.outbox.get(item.id);
+    expect(again).toMatchObject({ state: 'pending', attempts: 0, deposits: 0, depositedAt: undefined, nextAttemptAt: now + 500, createdAt: now + 500 });
+    expect(again?.envelope).toEqual(envelope);
+
+    t.store.outbox.expire(item.id);
+    t.store.contacts.update(contact.id, { blocked: true });
+    expect(t.store.outbox.rearm(message.messageId)).toBe(1);
+    expect(t.store.outbox.get(item.id)?.state).toBe('held');
+  });
+
   it('outbox - message, session state and envelope commit together or not at all', () => {
     const { conversation, device } = addContactWithDevice(t.store);
     const session = t.store.sessions.create({

@@ -7,13 +7,17 @@
  *   it twice, or answers `ok` and throws it away (a lying relay);
  * - returns fetched pages reordered, with an envelope repeated, with envelopes left out, or
  *   with an envelope truncated or with one byte flipped;
- * - ignores some acknowledgements, so deleted envelopes come back.
+ * - ignores some acknowledgements, so deleted envelopes come back;
+ * - on request (`loseAfterAck(n)`), answers `ok` to the next n deposits and then loses them,
+ *   as a relay whose disk or process dies after it answered: with no second relay, only the
+ *   sender's outbox (re-deposit, or a direct resend) can still deliver those messages.
  *
  * Each fault is counted, so a test can show the faults really happened. Loopback only.
  */
 import path from 'node:path';
 import { createParleyNode, generateDeviceKey, type ParleyNode } from '../../../src/main/net';
 import {
+  MAILBOX_PAGE_ENVELOPES,
   MailboxServer,
   type DepositOutcome,
   type DepositQuotas,
@@ -76,6 +80,9 @@ export class FaultyMailboxStore implements MailboxStore {
   };
   /** Fetch requests served (each page), faulty or not. */
   fetches = 0;
+  /** Deposits acknowledged and then lost by `loseAfterAck`. */
+  lostAfterAck = 0;
+  #loseNext = 0;
   readonly #inner: MailboxStore;
   readonly #faults: Faults;
   readonly #random: () => number;
@@ -93,7 +100,21 @@ export class FaultyMailboxStore implements MailboxStore {
     return true;
   }
 
+  /** The next `count` deposits (whatever their mailbox) are acknowledged and lost. */
+  loseAfterAck(count: number): void {
+    this.#loseNext = count;
+  }
+
   deposit(entry: NewEnvelope, quotas: DepositQuotas, now: number): DepositOutcome {
+    if (this.#loseNext > 0) {
+      // Stored and answered ok, then gone: the write never reached the disk before a crash.
+      const outcome = this.#inner.deposit(entry, quotas, now);
+      if (outcome !== 'ok') return outcome;
+      this.#loseNext--;
+      this.lostAfterAck++;
+      this.#forgetNewest(entry.mailboxId, now);
+      return outcome;
+    }
     if (this.#hit('depositRefused')) throw new StoreFault();
     if (this.#hit('depositDropped')) return 'ok';
     const outcome = this.#inner.deposit(entry, quotas, now);
@@ -101,6 +122,19 @@ export class FaultyMailboxStore implements MailboxStore {
     if (this.#hit('depositDuplicated')) this.#inner.deposit(entry, quotas, now);
     if (this.#hit('depositAnswerLost')) throw new StoreFault();
     return outcome;
+  }
+
+  /** Deletes the newest envelope of a mailbox (the one just deposited). */
+  #forgetNewest(mailboxId: Uint8Array, now: number): void {
+    let newest: number | undefined;
+    let after = 0;
+    for (;;) {
+      const page = this.#inner.list(mailboxId, after, MAILBOX_PAGE_ENVELOPES, now);
+      for (const item of page.items) newest = Math.max(newest ?? 0, item.id);
+      if (!page.more || page.items.length === 0) break;
+      after = page.items[page.items.length - 1]?.id ?? after;
+    }
+    if (newest !== undefined) this.#inner.delete(mailboxId, [newest]);
   }
 
   list(mailboxId: Uint8Array, after: number, maxCount: number, now: number): Page<MailboxEntryInfo> {

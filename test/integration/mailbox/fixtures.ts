@@ -151,6 +151,8 @@ export interface PeerOptions {
   listen?: string[];
   /** Mailbox poll interval (the app's default otherwise). */
   mailboxPollIntervalMs?: number;
+  /** First re-deposit of a message with no delivery receipt (the app's default otherwise: hours). */
+  outboxRedepositAfterMs?: number;
 }
 
 /** A core on its own folder, no LAN discovery, driven through the validated API. */
@@ -183,6 +185,7 @@ export class TestPeer implements ApiPeer {
       lan: false,
       log: silentLog,
       ...(this.#options.mailboxPollIntervalMs !== undefined ? { mailboxPollIntervalMs: this.#options.mailboxPollIntervalMs } : {}),
+      ...(this.#options.outboxRedepositAfterMs !== undefined ? { outboxRedepositAfterMs: this.#options.outboxRedepositAfterMs } : {}),
     });
   }
 

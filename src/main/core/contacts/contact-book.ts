@@ -15,11 +15,11 @@ import {
   publicKey,
   safetyNumber,
   Session,
-  toHex,
+  type OpenedPrekeyEnvelope,
 } from '../../../crypto';
 import { ApiFailure, type Contact as ApiContact, type ContactRequest, type NearbyPeer, type SafetyNumber } from '../../../shared';
 import type { IntroduceStatus } from '../../net';
-import type { Contact, Device, Store } from '../../store';
+import { isStoreError, type Contact, type Device, type Store } from '../../store';
 import type { EventBus } from '../events';
 import type { LocalIdentity } from '../identity/local-identity';
 import { toApiId } from '../ids';
@@ -27,6 +27,14 @@ import { decodeContent } from '../messaging/content';
 import type { Messenger } from '../messaging/messenger';
 import type { Logger } from '../types';
 import { parseInvite, verifyCard, type VerifiedCard } from './card';
+import {
+  Introductions,
+  type IntroductionMailbox,
+  type IntroductionOutcome,
+  type IntroductionRefusal,
+  type IntroductionResult,
+  type MailboxIntroduction,
+} from './introductions';
 
 /** Unanswered incoming requests kept: a stranger flood cannot grow the database without bound. */
 const MAX_INCOMING_REQUESTS = 100;
@@ -34,8 +42,6 @@ const MAX_INCOMING_REQUESTS = 100;
 const MAX_NEARBY = 200;
 /** A peer's card is fetched at most this often: discovery repeats every mDNS interval. */
 const CARD_REFRESH_MS = 60_000;
-/** Settings key of an introduction still owed to a contact (value: invite secret hex or ''). */
-const PENDING_INTRO = (contactId: number) => `intro.pending.${contactId}`;
 /** Settings key of the card that came with a changed identity key, until the user decides. */
 const PENDING_CARD = (contactId: number) => `keychange.card.${contactId}`;
 
@@ -46,6 +52,7 @@ export interface ContactNetwork {
 }
 
 const identityKeyOf = (bytes: Uint8Array) => publicKey('identity', bytes);
+const refused = (reason: IntroductionRefusal): IntroductionResult => ({ status: 'rejected', reason });
 
 interface NearbyEntry {
   card: VerifiedCard;
@@ -63,14 +70,15 @@ export class ContactBook {
   readonly #kick: (deviceId: number) => void;
   readonly #nearby = new Map<string, NearbyEntry>();
   readonly #lastFetch = new Map<string, number>();
-  /** Contacts whose introduction is on the wire: discovery and a request must not send two. */
-  readonly #introducing = new Set<number>();
+  readonly #intros: Introductions;
 
   constructor(deps: {
     store: Store;
     local: LocalIdentity;
     messenger: Messenger;
     net: ContactNetwork;
+    /** Where an introduction goes when the contact cannot be reached (its mailboxes). */
+    mailbox?: IntroductionMailbox;
     events: EventBus;
     log: Logger;
     now: () => number;
@@ -84,6 +92,29 @@ export class ContactBook {
     this.#log = deps.log;
     this.#now = deps.now;
     this.#kick = deps.kick;
+    this.#intros = new Introductions({
+      store: deps.store,
+      encrypt: (device, secret) => deps.messenger.encryptIntroduction(device, secret),
+      introduce: (peerId, envelope) => deps.net.introduce(peerId, envelope),
+      ...(deps.mailbox ? { mailbox: deps.mailbox } : {}),
+      delivered: (contactId, device, outcome) => this.#introduced(contactId, device, outcome),
+      log: deps.log,
+    });
+  }
+
+  /** May the outbox send to this device, or do its messages wait behind our introduction? */
+  ready(deviceId: number): boolean {
+    return this.#intros.ready(deviceId);
+  }
+
+  /** Starts delivering the introductions a previous run still owed. */
+  resumeIntroductions(): void {
+    this.#intros.resume();
+  }
+
+  /** Stops retrying introductions, letting one in flight finish briefly (Introductions.stop). */
+  async stop(): Promise<void> {
+    await this.#intros.stop();
   }
 
   // ── admission ───────────────────────────────────────────────────────────────────────────
@@ -207,11 +238,11 @@ export class ContactBook {
       if (contact?.blocked) throw new ApiFailure('BLOCKED', 'this contact is blocked');
       if (!contact) {
         contact = this.#store.contacts.add({ identityKey: card.identityKey, displayName: card.displayName, requestState: state });
-        this.#store.settings.set(PENDING_INTRO(contact.id), inviteSecret ? toHex(inviteSecret) : '');
+        this.#intros.owe(contact.id, inviteSecret);
       } else if (contact.requestState === 'incoming' || contact.requestState === 'declined') {
         // They asked us before; asking them back is accepting.
         contact = this.#store.contacts.update(contact.id, { requestState: 'accepted' });
-        this.#store.settings.set(PENDING_INTRO(contact.id), '');
+        this.#intros.owe(contact.id, undefined);
       }
       const { device } = this.#store.devices.saveCard({ contactId: contact.id, peerId: card.peerId, card: card.encoded, cardCreatedAt: card.createdAt });
       this.#store.conversations.getOrCreate(contact.id);
@@ -219,32 +250,24 @@ export class ContactBook {
     });
   }
 
-  /** Sends the introduction we owe a contact, if any, when it can be reached. */
+  /** Sends the introduction we owe a contact, if any (hello, else its mailboxes). */
   async #deliverPendingIntroduction(contact: Contact, device: Device): Promise<void> {
-    const pending = this.#store.settings.get(PENDING_INTRO(contact.id));
-    if (pending === undefined || contact.blocked || this.#introducing.has(contact.id)) return;
-    const secret = pending === '' ? undefined : new Uint8Array(Buffer.from(pending, 'hex'));
-    this.#introducing.add(contact.id);
-    try {
-      const status = await this.#net.introduce(device.peerId, this.#messenger.encryptIntroduction(device, secret));
-      if (status === 'rejected') return;
-      this.#store.settings.delete(PENDING_INTRO(contact.id));
-      if (status === 'accepted' && contact.requestState === 'outgoing') {
-        const next = this.#store.contacts.update(contact.id, { requestState: 'accepted' });
-        this.#events.emit('contact.updated', { contact: this.toDto(next) });
-      }
-      this.#kick(device.id);
-    } catch {
-      // Not reachable now: tried again when the peer is discovered or connects.
-    } finally {
-      this.#introducing.delete(contact.id);
+    await this.#intros.deliver(contact, device);
+  }
+
+  #introduced(contactId: number, device: Device, outcome: IntroductionOutcome): void {
+    const contact = this.#store.contacts.get(contactId);
+    if (outcome === 'accepted' && contact?.requestState === 'outgoing') {
+      const next = this.#store.contacts.update(contact.id, { requestState: 'accepted' });
+      this.#events.emit('contact.updated', { contact: this.toDto(next) });
     }
+    this.#kick(device.id);
   }
 
   /** hello INTRODUCE from `peerId`: a contact request, an invite being used, or a re-introduction. */
   async introduceIncoming(peerId: string, envelope: Uint8Array): Promise<IntroduceStatus> {
     try {
-      return this.#introduce(peerId, envelope);
+      return this.#introduce(envelope, peerId).status;
     } catch (error) {
       if (!isCryptoError(error) && !(error instanceof ApiFailure)) {
         this.#log.warn('introduction failed', { error: error instanceof Error ? error.name : 'unknown' });
@@ -253,44 +276,75 @@ export class ContactBook {
     }
   }
 
-  #introduce(peerId: string, envelope: Uint8Array): IntroduceStatus {
-    const spk = this.#local.signedPrekeyForIntroTag(envelopeTag(envelope));
-    if (!spk) return 'rejected';
-    const opened = openPrekeyEnvelope(spk, envelope);
-    const knownDevice = this.#store.devices.getByPeerId(peerId);
-    if (knownDevice && this.#store.sessions.getByBaseKey(knownDevice.id, opened.baseKey)) {
-      // The same session introduced again (a retry whose answer was lost): nothing new to do.
-      const contact = this.#store.contacts.get(knownDevice.contactId);
-      return contact?.requestState === 'accepted' ? 'accepted' : 'pending';
+  /**
+   * An envelope from one of our mailboxes that no session or contact device of ours claims:
+   * perhaps the introduction of someone who used our invite link, or asks to become a contact,
+   * while we were away. It is taken exactly as over hello, except that no Noise handshake
+   * vouches for the sender's PeerId: the card's own (signed by the identity that the X3DH
+   * message proves) is used, and it may not claim a device of another contact. Store errors
+   * are thrown, so the envelope stays on the relay.
+   */
+  introduceFromMailbox(envelope: Uint8Array): MailboxIntroduction {
+    let result: IntroductionResult;
+    try {
+      result = this.#introduce(envelope, undefined);
+    } catch (error) {
+      if (isCryptoError(error) || error instanceof ApiFailure || (isStoreError(error) && error.code === 'INVALID_INPUT')) {
+        result = refused('undecryptable');
+      } else {
+        throw error;
+      }
     }
+    if (result.status !== 'rejected') return { status: 'stored' };
+    this.#log.info('mailbox introduction refused', { reason: result.reason });
+    return result;
+  }
+
+  /** `peerId`: the Noise-authenticated sender over hello; undefined for a mailbox envelope. */
+  #introduce(envelope: Uint8Array, peerId: string | undefined): IntroductionResult {
+    const spk = this.#local.signedPrekeyForIntroTag(envelopeTag(envelope));
+    if (!spk) return refused('unknown-recipient');
+    const opened = openPrekeyEnvelope(spk, envelope);
+    const repeated = this.#repeatedIntroduction(opened, peerId);
+    if (repeated) return repeated;
     const opk = opened.oneTimePrekeyId === undefined ? undefined : this.#local.oneTimePrekey(opened.oneTimePrekeyId);
     const { session, plaintext, usedOneTimePrekeyId } = Session.respond(this.#local.identity, spk, opk, opened);
     const content = decodeContent(plaintext);
-    if (content.kind !== 'introduce') return 'rejected';
-    const card = verifyCard(content.card, { peerId });
-    if (!equalBytes(card.identityKey, opened.initiatorIdentity)) return 'rejected';
+    if (content.kind !== 'introduce') return refused('not-introduction');
+    let card: VerifiedCard;
+    try {
+      card = verifyCard(content.card, peerId === undefined ? {} : { peerId });
+    } catch (error) {
+      if (isCryptoError(error, 'WRONG_IDENTITY')) return refused('wrong-card');
+      throw error;
+    }
+    if (!equalBytes(card.identityKey, opened.initiatorIdentity)) return refused('wrong-card');
 
-    const byDevice = this.#contactOfPeer(peerId);
+    const byDevice = this.#contactOfPeer(card.peerId);
     if (byDevice && !equalBytes(byDevice.contact.identityKey, card.identityKey)) {
+      // Anyone can sign a card naming any PeerId; only a peer that proved the PeerId over Noise
+      // may present a changed identity key (and even then only as a blocking warning).
+      if (peerId === undefined) return refused('device-of-another-contact');
       this.#identityKeyChanged(byDevice.contact, card);
-      return 'pending';
+      return { status: 'pending' };
     }
     const existing = this.#store.contacts.getByIdentityKey(card.identityKey);
-    if (existing?.blocked) return 'rejected';
-    const invited = !existing && content.inviteSecret !== undefined && this.#local.consumeInviteSecret(content.inviteSecret);
-    if (!existing && !invited && this.#countIncoming() >= MAX_INCOMING_REQUESTS) return 'rejected';
+    if (existing?.blocked) return refused('blocked');
 
     const result = this.#store.transaction(() => {
       let contact = existing;
       if (!contact) {
+        // The secret is used up only with the contact it admits: a rolled-back batch keeps it.
+        const invited = content.inviteSecret !== undefined && this.#local.consumeInviteSecret(content.inviteSecret);
+        if (!invited && this.#countIncoming() >= MAX_INCOMING_REQUESTS) return undefined;
         contact = this.#store.contacts.add({ identityKey: card.identityKey, displayName: card.displayName, requestState: invited ? 'accepted' : 'incoming' });
       } else if (contact.requestState === 'outgoing') {
         contact = this.#store.contacts.update(contact.id, { requestState: 'accepted' }); // both asked
-        this.#store.settings.delete(PENDING_INTRO(contact.id));
+        this.#intros.forget(contact.id);
       } else if (contact.requestState === 'declined') {
         contact = this.#store.contacts.update(contact.id, { requestState: 'incoming' });
       }
-      const { device } = this.#store.devices.saveCard({ contactId: contact.id, peerId, card: card.encoded, cardCreatedAt: card.createdAt });
+      const { device } = this.#store.devices.saveCard({ contactId: contact.id, peerId: card.peerId, card: card.encoded, cardCreatedAt: card.createdAt });
       this.#store.conversations.getOrCreate(contact.id);
       if (usedOneTimePrekeyId !== undefined) this.#store.prekeys.consumeOneTime(usedOneTimePrekeyId);
       this.#store.sessions.create({
@@ -302,15 +356,32 @@ export class ContactBook {
       });
       return { contact, device };
     });
+    if (!result) return refused('too-many-requests');
     const dto = this.toDto(result.contact);
     if (result.contact.requestState === 'incoming') {
       const request = this.requests().find((r) => r.id === dto.id);
       if (request) this.#events.emit('contact.request', { request });
-      return 'pending';
+      return { status: 'pending' };
     }
     this.#events.emit('contact.updated', { contact: dto });
     this.#kick(result.device.id);
-    return 'accepted';
+    return { status: 'accepted' };
+  }
+
+  /**
+   * The same session introduced again (a retry whose answer was lost, or the copy on a second
+   * relay): nothing new to do. Over hello the device is the sender's; from a mailbox, any
+   * device of the contact whose identity sealed it.
+   */
+  #repeatedIntroduction(opened: OpenedPrekeyEnvelope, peerId: string | undefined): IntroductionResult | undefined {
+    const byIdentity = this.#store.contacts.getByIdentityKey(opened.initiatorIdentity);
+    const devices = peerId !== undefined
+      ? [this.#store.devices.getByPeerId(peerId)]
+      : byIdentity ? this.#store.devices.listByContact(byIdentity.id) : [];
+    const device = devices.find((d) => d && this.#store.sessions.getByBaseKey(d.id, opened.baseKey));
+    if (!device) return undefined;
+    const contact = this.#store.contacts.get(device.contactId);
+    return { status: contact?.requestState === 'accepted' ? 'accepted' : 'pending' };
   }
 
   #countIncoming(): number {
@@ -360,7 +431,7 @@ export class ContactBook {
     this.#store.devices.saveCard({ contactId: contact.id, peerId: card.peerId, card: card.encoded, cardCreatedAt: card.createdAt });
     if (contact.requestState === 'outgoing') {
       const next = this.#store.contacts.update(contact.id, { requestState: 'accepted' });
-      this.#store.settings.delete(PENDING_INTRO(contact.id));
+      this.#intros.forget(contact.id);
       // After the receive transaction commits: announce it, and send what waited for the answer.
       queueMicrotask(() => {
         this.#events.emit('contact.updated', { contact: this.toDto(next) });
@@ -418,7 +489,7 @@ export class ContactBook {
         this.#store.devices.saveCard({ contactId, peerId: card.peerId, card: card.encoded, cardCreatedAt: card.createdAt });
         this.#store.settings.delete(PENDING_CARD(contactId));
       }
-      this.#store.settings.set(PENDING_INTRO(contactId), '');
+      this.#intros.owe(contactId, undefined);
       return this.#store.contacts.update(contactId, { requestState: 'outgoing' });
     });
     for (const device of this.#store.devices.listByContact(contactId)) void this.#deliverPendingIntroduction(next, device);

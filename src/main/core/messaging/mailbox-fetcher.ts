@@ -13,7 +13,9 @@
  * or one that also came directly) and envelopes that can never be opened here (not for us,
  * corrupted by the relay); a relay that corrupts an envelope loses only its own copy, the
  * sender left another on a second relay. Envelopes from a contact we have not accepted yet, or
- * that met a busy store, stay on the relay and are fetched again.
+ * that met a busy store, stay on the relay and are fetched again. An envelope no session of
+ * ours claims may be an introduction (someone used our invite link while we were away): the
+ * receiver (mailbox-inbox.ts) takes it before the messages deposited behind it.
  */
 import type { DeliveryStatus, MailboxEnvelope, MailboxKey } from '../../net';
 import type { Logger } from '../types';

@@ -26,6 +26,7 @@ import { isStoreError, type Contact, type Device, type Message as StoredMessage,
 import { ApiFailure } from '../../../shared';
 import type { LocalIdentity } from '../identity/local-identity';
 import { decodeContent, encodeContent, MAX_RECEIPT_IDS, MESSAGE_ID_BYTES, type Content } from './content';
+import { envelopeDigest } from './envelope-digest';
 import { SessionCache } from './sessions';
 
 /** What a processed batch changed, announced after its commit. */
@@ -76,7 +77,9 @@ export class Messenger {
       const content: Content = { kind: 'text', id: messageId, sentAt, seq: message.senderSeq ?? 1, body };
       this.#encryptAndQueue(devices, messageId, content);
       return message;
-    });
+      // Durable before anyone relies on it: the caller syncs before answering, and the outbox
+      // before sending (Store.sync), so concurrent sends share one fsync.
+    }, { deferSync: true });
   }
 
   /**
@@ -237,11 +240,21 @@ export class Messenger {
           try {
             const { content, session } = this.#decrypt(cache, device, contact, envelope);
             cache.markDirty(session);
+            const fresh = delivered.length;
             this.#apply(content, device, contact, conversation.id, path, effects, delivered);
+            // A new text: remember its envelope, so a resent copy can be receipted again.
+            if (delivered.length > fresh) this.#store.messages.setEnvelopeDigest(content.id, envelopeDigest(envelope));
             return 'stored' as const;
           } catch (error) {
             // The message was committed in an earlier batch; the sender may stop resending it.
-            if (isCryptoError(error, 'DUPLICATE_MESSAGE')) return 'stored' as const;
+            if (isCryptoError(error, 'DUPLICATE_MESSAGE')) {
+              // The sender resends (or re-deposits) until it has our receipt: our first may have
+              // been lost on a relay, so a resent text is receipted again.
+              const id = this.#store.messages.incomingByEnvelopeDigest(conversation.id, envelopeDigest(envelope));
+              const again = id && !delivered.some((d) => equalBytes(d, id)) && !this.#store.messages.receiptPending(conversation.id, id);
+              if (again) delivered.push(id);
+              return 'stored' as const;
+            }
             // Undecryptable, foreign or malformed: resending the same bytes can never succeed.
             if (isCryptoError(error) || error instanceof ApiFailure || (isStoreError(error) && error.code === 'INVALID_INPUT')) {
               return 'rejected' as const;
@@ -254,7 +267,8 @@ export class Messenger {
           for (const id of this.#queueReceipts(contact.id, conversation.id, 'delivered', delivered)) effects.devicesWithOutbox.add(id);
         }
         return statuses;
-      });
+        // Durable before it is acknowledged or announced: the caller syncs first (Store.sync).
+      }, { deferSync: true });
       return { statuses, effects };
     } catch (error) {
       if (isStoreError(error)) {
@@ -318,6 +332,8 @@ export class Messenger {
       case 'read': {
         this.#store.messages.applyReceipt(conversationId, content.ids, content.kind, receivedAt);
         for (const id of content.ids) {
+          // The device has it: an envelope still kept for it (deposited, awaiting this receipt) is done.
+          this.#store.outbox.acknowledge(id, device.id);
           const m = this.#store.messages.get(id);
           if (m && m.direction === 'out') effects.stateChanged.push(m);
         }

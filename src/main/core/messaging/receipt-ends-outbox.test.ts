@@ -1,0 +1,129 @@
+/**
+ * A deposited message waits in the sender's outbox for the recipient's end-to-end delivery
+ * receipt (issue 5: a relay may acknowledge a deposit and lose it). Two real encrypted stores,
+ * no network: what one side queues is handed to the other's receiveBatch.
+ */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { initCrypto } from '../../../crypto';
+import { makeTestStore, removeTempDir, type TestStore } from '../../store/store.test-util';
+import type { Contact, Device, Store } from '../../store';
+import { verifyCard } from '../contacts/card';
+import { LocalIdentity } from '../identity/local-identity';
+import { Messenger } from './messenger';
+
+const stores: TestStore[] = [];
+beforeAll(async () => {
+  await initCrypto();
+});
+afterEach(() => {
+  for (const s of stores.splice(0)) {
+    s.store.close();
+    removeTempDir(s.dir);
+  }
+});
+
+interface Side {
+  store: Store;
+  messenger: Messenger;
+  contact: Contact;
+  device: Device;
+  conversationId: number;
+}
+
+let clock = 1_700_000_000_000;
+const now = () => clock++;
+
+async function pair(): Promise<{ alice: Side; bob: Side }> {
+  const make = async (name: string) => {
+    const t = await makeTestStore();
+    stores.push(t);
+    return { store: t.store, local: await LocalIdentity.create(t.store, name, now) };
+  };
+  const a = await make('Alice');
+  const b = await make('Bob');
+  const link = (self: { store: Store; local: LocalIdentity }, other: LocalIdentity): Side => {
+    const card = verifyCard(other.card());
+    const contact = self.store.contacts.add({ identityKey: card.identityKey, displayName: card.displayName, requestState: 'accepted' });
+    const { device } = self.store.devices.saveCard({ contactId: contact.id, peerId: card.peerId, card: card.encoded, cardCreatedAt: card.createdAt });
+    const conversationId = self.store.conversations.getOrCreate(contact.id).id;
+    const messenger = new Messenger(self.store, self.local, now, { accepted: () => {}, profile: () => {} });
+    return { store: self.store, messenger, contact, device, conversationId };
+  };
+  return { alice: link(a, b.local), bob: link(b, a.local) };
+}
+
+/** What the outbox worker leaves after a relay accepted every pending envelope. */
+function depositAll(from: Side): Uint8Array[] {
+  return from.store.outbox.pendingForDevice(from.device.id).map((item) => {
+    from.store.outbox.markDeposited(item.id, now() + 6 * 3600_000);
+    from.store.messages.updateState(item.messageId, 'sent', { path: 'mailbox' });
+    return item.envelope;
+  });
+}
+
+function drain(from: Side): Uint8Array[] {
+  const items = from.store.outbox.pendingForDevice(from.device.id);
+  for (const item of items) from.store.outbox.acknowledge(item.messageId, item.deviceId);
+  return items.map((i) => i.envelope);
+}
+
+describe('messenger - deposited messages and receipts', () => {
+  it('messenger - the delivery receipt of a deposited message removes it from the outbox; one without a receipt stays', async () => {
+    const { alice, bob } = await pair();
+    const first = alice.messenger.sendText(alice.contact, alice.conversationId, 'one');
+    const second = alice.messenger.sendText(alice.contact, alice.conversationId, 'two');
+    const envelopes = depositAll(alice);
+    expect(alice.store.outbox.count()).toBe(2);
+
+    // Bob fetched only the first (the relay lost the second).
+    expect(bob.messenger.receiveBatch(bob.device, bob.contact, [envelopes[0] as Uint8Array], 'mailbox').statuses).toEqual(['stored']);
+    const receipt = drain(bob);
+    expect(receipt).toHaveLength(1);
+    alice.messenger.receiveBatch(alice.device, alice.contact, receipt, 'relayed');
+    expect(alice.store.messages.get(first.messageId)?.state).toBe('delivered');
+    expect(alice.store.outbox.pendingForDevice(alice.device.id).map((i) => i.messageId)).toEqual([second.messageId]);
+    expect(alice.store.messages.get(second.messageId)).toMatchObject({ state: 'sent', path: 'mailbox' });
+
+    // The second is resent (directly, or deposited again) with the same bytes: received once, and its receipt ends it.
+    const { statuses, effects } = bob.messenger.receiveBatch(bob.device, bob.contact, [envelopes[0] as Uint8Array, envelopes[1] as Uint8Array], 'relayed');
+    expect(statuses).toEqual(['stored', 'stored']);
+    expect(effects.received.map((m) => m.body)).toEqual(['two']);
+    alice.messenger.receiveBatch(alice.device, alice.contact, drain(bob), 'relayed');
+    expect(alice.store.outbox.count()).toBe(0);
+    expect(alice.store.messages.get(second.messageId)?.state).toBe('delivered');
+    expect(bob.store.messages.page(bob.conversationId).messages.filter((m) => m.kind === 'text')).toHaveLength(2);
+  });
+
+  it('messenger - a resent copy is receipted again once the first receipt left (it may have been lost), not while it waits', async () => {
+    const { alice, bob } = await pair();
+    const sent = alice.messenger.sendText(alice.contact, alice.conversationId, 'again?');
+    const [envelope] = depositAll(alice) as [Uint8Array];
+    bob.messenger.receiveBatch(bob.device, bob.contact, [envelope], 'mailbox');
+    // Still queued at Bob: a copy from the second relay adds no receipt.
+    expect(bob.messenger.receiveBatch(bob.device, bob.contact, [envelope], 'mailbox').statuses).toEqual(['stored']);
+    expect(bob.store.outbox.count()).toBe(1);
+    // The receipt left and was lost on a relay; Alice deposits again: a new receipt, and it ends her item.
+    drain(bob);
+    const again = bob.messenger.receiveBatch(bob.device, bob.contact, [envelope], 'mailbox');
+    expect(again.statuses).toEqual(['stored']);
+    expect(again.effects.received).toEqual([]);
+    const receipt = drain(bob);
+    expect(receipt).toHaveLength(1);
+    alice.messenger.receiveBatch(alice.device, alice.contact, receipt, 'relayed');
+    expect(alice.store.messages.get(sent.messageId)?.state).toBe('delivered');
+    expect(alice.store.outbox.count()).toBe(0);
+    expect(bob.store.messages.page(bob.conversationId).messages.filter((m) => m.kind === 'text')).toHaveLength(1);
+  });
+
+  it('messenger - a read receipt ends it too when the delivery receipt was lost', async () => {
+    const { alice, bob } = await pair();
+    const sent = alice.messenger.sendText(alice.contact, alice.conversationId, 'read me');
+    const [envelope] = depositAll(alice);
+    bob.messenger.receiveBatch(bob.device, bob.contact, [envelope as Uint8Array], 'mailbox');
+    drain(bob); // the delivery receipt is lost
+    bob.messenger.markRead(bob.contact, bob.conversationId);
+    alice.messenger.receiveBatch(alice.device, alice.contact, drain(bob), 'relayed');
+    expect(alice.store.messages.get(sent.messageId)?.state).toBe('read');
+    expect(alice.store.outbox.count()).toBe(0);
+  });
+});
