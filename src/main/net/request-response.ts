@@ -209,10 +209,12 @@ export class RequestResponse implements Startable {
       if (requestFrame === null) throw new TruncatedFrameError('Stream ended before the request');
       if (init.keepAlive === undefined) await reader.expectEnd({ signal });
       for (;;) {
-        // Lock-step: a requester may send its next frame only after reading this response.
-        if (reader.bufferedBytes > 0) throw new InvalidFrameError('Request sent before the previous response');
+        // Lock-step: a requester may send its next frame only after reading this response, so
+        // bytes that arrive before we answer (checked before and after handling) are a violation.
+        rejectEarlyBytes(reader, stream);
         // Raced, so a handler that ignores its signal still cannot hold the stream past the deadline.
         const response = await raceSignal(Promise.resolve(init.handler(requestFrame, { peerId, connection, signal })), signal);
+        rejectEarlyBytes(reader, stream);
         await writeFrame(stream, response, { maxFrameBytes: init.maxResponseBytes ?? DEFAULT_MAX_FRAME_BYTES, signal });
         this.stats.served++;
         if (init.keepAlive === undefined) break;
@@ -320,6 +322,11 @@ export async function request(
   } finally {
     await finish(stream, failure, signal);
   }
+}
+
+/** Bytes of a next request before this one is answered sit in our decoder or, once the reader paused the stream, in libp2p's buffer. */
+function rejectEarlyBytes(reader: FrameReader, stream: Stream): void {
+  if (reader.bufferedBytes > 0 || stream.readBufferLength > 0) throw new InvalidFrameError('Request sent before the previous response');
 }
 
 /** Every stream ends here: aborted (reset) after a failure, else closed for writing. */

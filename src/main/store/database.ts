@@ -25,7 +25,7 @@
  * cache and prepared afresh; `close()` does not close while statements live (see
  * folder-lock.ts), so this layer refuses every call after close() itself.
  */
-import { close as closeFd, fdatasync, open as openFd } from 'node:fs';
+import { close as closeFd, closeSync, fdatasync, open as openFd } from 'node:fs';
 import { promisify } from 'node:util';
 import Database from 'libsql';
 import { BUSY_TIMEOUT_MS, WAL_SIZE_LIMIT_BYTES } from './constants';
@@ -99,6 +99,8 @@ export class Db {
   #unsynced = 0;
   #syncing: Promise<void> | undefined;
   #walFd: Promise<number> | undefined;
+  /** The WAL descriptor once open, so close() can release it synchronously. */
+  #walFdNumber: number | undefined;
 
   private constructor(db: Database.Database, file: string) {
     this.#db = db;
@@ -119,8 +121,19 @@ export class Db {
       }
       const covered = this.#unsynced;
       const run = (async () => {
-        this.#walFd ??= openAsync(this.#walFile, 'r+');
-        await fdatasyncAsync(await this.#walFd);
+        const fd = (this.#walFd ??= openAsync(this.#walFile, 'r+').then((n) => (this.#walFdNumber = n)));
+        try {
+          await fdatasyncAsync(await fd);
+        } catch (error) {
+          // Open afresh next time: a failed open (EMFILE) must not fail every later sync. Closed
+          // here only if close() has not taken the descriptor over (never closed twice).
+          if (this.#walFd === fd) {
+            this.#walFd = undefined;
+            this.#walFdNumber = undefined;
+            void fd.then((n) => closeAsync(n)).catch(() => undefined);
+          }
+          throw error;
+        }
       })();
       this.#syncing = run;
       try {
@@ -307,10 +320,15 @@ export class Db {
       // The checkpoint above made every commit durable in the main file.
       this.#unsynced = 0;
       const walFd = this.#walFd;
-      const inFlight = this.#syncing ?? Promise.resolve();
       this.#walFd = undefined;
-      // After any fsync in flight, so the descriptor is not closed (and reused) under it.
-      if (walFd) void inFlight.catch(() => undefined).then(() => walFd).then((fd) => closeAsync(fd)).catch(() => undefined);
+      if (walFd && this.#syncing === undefined && this.#walFdNumber !== undefined) {
+        // Before SQLite deletes the WAL at close: on Windows an open handle would keep it.
+        closeSync(this.#walFdNumber);
+      } else if (walFd) {
+        // After the fsync in flight, so the descriptor is not closed (and reused) under it.
+        void (this.#syncing ?? Promise.resolve()).catch(() => undefined).then(() => walFd).then((fd) => closeAsync(fd)).catch(() => undefined);
+      }
+      this.#walFdNumber = undefined;
       db.close();
     }
   }

@@ -279,9 +279,12 @@ export class MessageRepo {
   receiptPending(conversationId: number, messageId: Uint8Array): boolean {
     checkId(conversationId, 'conversation id');
     const id = checkMessageId(messageId);
+    // From the outbox side: pending items are few, while a long conversation has a receipt
+    // row for almost every message it ever received.
     const rows = this.#db.all(
-      `SELECT refs FROM messages m WHERE m.conversation_id = ? AND m.direction = 'out' AND m.kind = 'delivery_receipt'
-       AND instr(m.refs, ?) > 0 AND EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = m.message_id AND o.state = 'pending')`,
+      `SELECT m.refs FROM outbox o JOIN messages m ON m.message_id = o.message_id
+       WHERE o.state = 'pending' AND m.conversation_id = ? AND m.direction = 'out' AND m.kind = 'delivery_receipt'
+       AND instr(m.refs, ?) > 0`,
       [conversationId, id],
     );
     // instr finds bytes anywhere; only a whole id at a 16-byte boundary counts.

@@ -11,7 +11,6 @@
 import { MAX_ENVELOPE_BYTES } from '../../crypto/envelope';
 import { MAX_BATCH } from './constants';
 import type { Db, Row } from './database';
-import { StoreError } from './errors';
 import { checkMessageId } from './message-repo';
 import { bytes, checkBytes, checkId, checkLimit, checkTime, int, oneOf, optInt } from './validate';
 
@@ -131,7 +130,11 @@ export class OutboxRepo {
   }
 
   /** Records a failed or unacknowledged attempt and when to try again. */
-  markAttempt(id: number, nextAttemptAt: number, now: number = this.#now()): void {
+  /**
+   * Records a failed attempt. False if the item is gone: a receipt may have ended it while
+   * the attempt was in flight, which is not an error for the rest of the batch.
+   */
+  markAttempt(id: number, nextAttemptAt: number, now: number = this.#now()): boolean {
     checkId(id, 'outbox id');
     checkTime(nextAttemptAt, 'next attempt at');
     checkTime(now, 'now');
@@ -139,7 +142,7 @@ export class OutboxRepo {
       'UPDATE outbox SET attempts = attempts + 1, last_attempt_at = ?, next_attempt_at = ? WHERE id = ?',
       [now, nextAttemptAt, id],
     );
-    if (changed === 0) throw new StoreError('NOT_FOUND', 'outbox item');
+    return changed > 0;
   }
 
   /**

@@ -145,6 +145,15 @@ describe('outbox', () => {
     expect(() => t.store.outbox.pendingForDevice(device.id, { afterId: -1 })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
   });
 
+  it('outbox - an attempt on an item a receipt already ended is reported, not thrown', () => {
+    const { conversation, device } = addContactWithDevice(t.store);
+    const now = t.clock.now;
+    const { item } = queue(conversation.id, device.id, now);
+    expect(t.store.outbox.markAttempt(item.id, now + 10, now)).toBe(true);
+    t.store.outbox.remove(item.id);
+    expect(t.store.outbox.markAttempt(item.id, now + 20, now)).toBe(false);
+  });
+
   it('outbox - an expired item is kept but never due; Retry re-arms it from scratch, held if the contact is blocked', () => {
     const { contact, conversation, device } = addContactWithDevice(t.store);
     const now = t.clock.now;

@@ -103,6 +103,37 @@ describe('keep-alive exchanges', () => {
     expect(await env.ask(9)).toBe('9');
   });
 
+  it('keep-alive - a request written separately but before the previous response is a violation too', async () => {
+    const handled: number[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const env = await setup({
+      handler: async (request) => {
+        handled.push(request[0] ?? -1);
+        await gate;
+        return request;
+      },
+    });
+    const stream = await env.b.dialProtocol(env.a.peerId, PROTOCOL, { signal: AbortSignal.timeout(5_000) });
+    const ended = new Promise<string>((resolve) => {
+      stream.addEventListener('close', (evt) => resolve(evt.error?.name ?? 'closed'), { once: true });
+    });
+    try {
+      stream.send(encodeFrame(Uint8Array.of(1)));
+      // The first request is being handled (held at the gate) when the second arrives.
+      await until('the first request to reach the handler', () => handled.length === 1);
+      stream.send(encodeFrame(Uint8Array.of(2)));
+      await until('the second request to reach the responder', () => env.a.getConnections(env.b.peerId).some((c) => c.streams.some((s) => s.protocol === PROTOCOL && s.readBufferLength > 0)));
+      release();
+      expect(await within(5_000, 'the responder to reset', ended)).toBe('StreamResetError');
+      expect(handled).toEqual([1]);
+      expect(env.violations).toEqual(['InvalidFrameError']);
+    } finally {
+      release();
+      stream.abort(new Error('test done'));
+    }
+  });
+
   it('keep-alive - every exchange on the stream pays the rate limiter', async () => {
     // A frozen clock: exactly `capacity` exchanges get through, whatever the streams.
     const env = await setup({ rateLimit: { capacity: 3, refillPerSecond: 1 }, now: () => 0 });

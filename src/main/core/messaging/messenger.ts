@@ -29,6 +29,15 @@ import { decodeContent, encodeContent, MAX_RECEIPT_IDS, MESSAGE_ID_BYTES, type C
 import { envelopeDigest } from './envelope-digest';
 import { SessionCache } from './sessions';
 
+/**
+ * A resent copy of a message we already have is receipted again at most this often: enough
+ * for a sender whose first receipt was lost (it re-deposits after hours), while a relay that
+ * keeps serving the same stored envelopes cannot make us write a receipt on every fetch.
+ */
+const RE_RECEIPT_INTERVAL_MS = 10 * 60_000;
+/** Messages whose last re-receipt time is remembered (oldest forgotten first): bounds memory. */
+const MAX_RE_RECEIPTS_REMEMBERED = 4_096;
+
 /** What a processed batch changed, announced after its commit. */
 export interface ReceiveEffects {
   received: StoredMessage[];
@@ -53,6 +62,8 @@ export class Messenger {
   readonly #contacts: ContactEvents;
   /** Last send time per conversation, read from the store once and kept up to date here. */
   readonly #lastSentAt = new Map<number, number>();
+  /** When each re-receipted message (hex id) was last receipted again; insertion-ordered. */
+  readonly #reReceiptedAt = new Map<string, number>();
 
   constructor(store: Store, local: LocalIdentity, now: () => number, contacts: ContactEvents) {
     this.#store = store;
@@ -251,7 +262,8 @@ export class Messenger {
               // The sender resends (or re-deposits) until it has our receipt: our first may have
               // been lost on a relay, so a resent text is receipted again.
               const id = this.#store.messages.incomingByEnvelopeDigest(conversation.id, envelopeDigest(envelope));
-              const again = id && !delivered.some((d) => equalBytes(d, id)) && !this.#store.messages.receiptPending(conversation.id, id);
+              const again =
+                id && !delivered.some((d) => equalBytes(d, id)) && !this.#store.messages.receiptPending(conversation.id, id) && this.#mayReReceipt(id);
               if (again) delivered.push(id);
               return 'stored' as const;
             }
@@ -276,6 +288,21 @@ export class Messenger {
       }
       throw error;
     }
+  }
+
+  /** Rate-limits receipts for resent copies (RE_RECEIPT_INTERVAL_MS) and records this one. */
+  #mayReReceipt(id: Uint8Array): boolean {
+    const key = Buffer.from(id).toString('hex');
+    const now = this.#now();
+    const last = this.#reReceiptedAt.get(key);
+    if (last !== undefined && now - last < RE_RECEIPT_INTERVAL_MS) return false;
+    this.#reReceiptedAt.delete(key);
+    this.#reReceiptedAt.set(key, now);
+    if (this.#reReceiptedAt.size > MAX_RE_RECEIPTS_REMEMBERED) {
+      const oldest = this.#reReceiptedAt.keys().next().value;
+      if (oldest !== undefined) this.#reReceiptedAt.delete(oldest);
+    }
+    return true;
   }
 
   #decrypt(cache: SessionCache, device: Device, contact: Contact, envelope: Uint8Array): { content: Content; session: Session } {

@@ -115,6 +115,24 @@ describe('messenger - deposited messages and receipts', () => {
     expect(bob.store.messages.page(bob.conversationId).messages.filter((m) => m.kind === 'text')).toHaveLength(1);
   });
 
+  it('messenger - a relay serving the same copy over and over gets at most one new receipt per interval', async () => {
+    const { alice, bob } = await pair();
+    alice.messenger.sendText(alice.contact, alice.conversationId, 'served again and again');
+    const [envelope] = depositAll(alice) as [Uint8Array];
+    bob.messenger.receiveBatch(bob.device, bob.contact, [envelope], 'mailbox');
+    drain(bob);
+    const receiptsFor = (): number => {
+      bob.messenger.receiveBatch(bob.device, bob.contact, [envelope], 'mailbox');
+      return drain(bob).length;
+    };
+    // The first resent copy is receipted again; copies within the next ten minutes are not.
+    expect(receiptsFor()).toBe(1);
+    expect(receiptsFor()).toBe(0);
+    expect(receiptsFor()).toBe(0);
+    clock += 11 * 60_000;
+    expect(receiptsFor()).toBe(1);
+  });
+
   it('messenger - a read receipt ends it too when the delivery receipt was lost', async () => {
     const { alice, bob } = await pair();
     const sent = alice.messenger.sendText(alice.contact, alice.conversationId, 'read me');
