@@ -37,7 +37,7 @@ export default defineConfig({
     trace: 'retain-on-failure',
   },
   projects: [
-    { name: 'web', testMatch: /(two-peers|hostile-text|relays-settings|drafts)\.spec\.ts$/ },
+    { name: 'web', testMatch: /(two-peers|hostile-text|relays-settings|drafts|notices)\.spec\.ts$/ },
     { name: 'electron', testMatch: /electron\.spec\.ts$/ },
     { name: 'figures', testMatch: /figures\.spec\.ts$/, timeout: 600_000 },
   ],

@@ -10,7 +10,7 @@
  *   message in the DOM, and the frame after, when it is on screen), cold (first open after an
  *   unlock) and warm (again, from another screen);
  * - frame times while scrolling that conversation upwards (steady and fast; older pages load as it
- *   goes), with long tasks;
+ *   goes), then back down through what was loaded, with long tasks (each three runs in a row);
  * - renderer memory with it open: JS heap and DOM nodes (CDP), and the renderer process's RSS.
  *
  * The 10,000 messages are sent through the real core API of two real peers (5,000 each way,
@@ -27,6 +27,11 @@ import { test, type Side } from './fixtures/test';
 const EACH_WAY = 5_000;
 const BATCH = 250;
 const UNLOCK_RUNS = 3;
+/**
+ * Scroll runs of each kind, back to back, each continuing upwards from where the last stopped:
+ * one run on a loaded 2-core machine is noise-prone (a GC or another process lands in it).
+ */
+const SCROLL_RUNS = 3;
 const SEED_TIMEOUT_MS = 480_000;
 
 /** Deterministic, varied bodies: a few words to a few lines, like a real chat. */
@@ -137,14 +142,26 @@ test('@figures a 10,000-message conversation: unlock, open, scroll, memory', asy
   const rendererPid = await pageRendererPid(alice.page, cdp, await browser.newBrowserCDPSession());
   await nextFrames(alice.page);
   const memoryOpen = await memory(alice.page, cdp, rendererPid);
-  // PARLEY_FIGURES_TRACE=1: a Chromium performance trace of both scroll runs
+  // PARLEY_FIGURES_TRACE=1: a Chromium performance trace of the scroll runs
   // (test-results/…/scroll-trace.json, opens in DevTools' Performance panel), for finding what a
   // long frame did. Off by default: tracing slows the page a little.
   const tracing = process.env.PARLEY_FIGURES_TRACE === '1';
+  // PARLEY_FIGURES_CPU_SLOWDOWN=4: the scroll runs with Chromium's CPU throttling (4× slower), so
+  // what the list costs per frame shows even when this machine happens to be idle.
+  const slowdown = Number(process.env.PARLEY_FIGURES_CPU_SLOWDOWN ?? 1);
+  if (!Number.isFinite(slowdown) || slowdown < 1) throw new Error('PARLEY_FIGURES_CPU_SLOWDOWN must be a number ≥ 1');
+  if (slowdown > 1) await cdp.send('Emulation.setCPUThrottlingRate', { rate: slowdown });
   if (tracing) await browser.startTracing(alice.page, { path: testInfo.outputPath('scroll-trace.json'), screenshots: false });
-  const steady = frameStats(await scrollRun(alice.page, 40, 600));
-  const fast = frameStats(await scrollRun(alice.page, 400, 900));
+  const steady: Record<string, number | boolean>[] = [];
+  for (let run = 0; run < SCROLL_RUNS; run++) steady.push(frameStats(await scrollRun(alice.page, 40, 600)));
+  const fast: Record<string, number | boolean>[] = [];
+  for (let run = 0; run < SCROLL_RUNS; run++) fast.push(frameStats(await scrollRun(alice.page, 400, 300)));
+  // Back down through the history loaded by now (all 10,000 once the fast runs reached the top):
+  // rows rendered and measured as they come into view, with no page loads in between.
+  const down: Record<string, number | boolean>[] = [];
+  for (let run = 0; run < SCROLL_RUNS; run++) down.push(frameStats(await scrollRun(alice.page, -120, 400)));
   if (tracing) await browser.stopTracing();
+  if (slowdown > 1) await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
   await parley.screenshot(alice, 'figures-conversation-10k-scrolled');
   const memoryScrolled = await memory(alice.page, cdp, rendererPid);
 
@@ -153,7 +170,7 @@ test('@figures a 10,000-message conversation: unlock, open, scroll, memory', asy
     history: { messages: EACH_WAY * 2, seededInSeconds: Math.round(seeded.seconds) },
     unlockToConversationList: unlocks,
     openConversation10k: opens,
-    scrollFrameTimes: { steady, fast },
+    scrollFrameTimes: { cpuSlowdown: slowdown, steady, fast, down },
     rendererMemory: { conversationOpen: memoryOpen, afterScrolling: memoryScrolled },
   };
   const json = JSON.stringify(figures, null, 2);

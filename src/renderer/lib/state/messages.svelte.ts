@@ -5,15 +5,16 @@
  * core never counts or offsets).
  */
 import type { Message, MessagePath, MessageState } from '../../../shared';
-import { buildRows, type Row } from '../utils/message-rows';
+import { buildRows, RowCache, type Row } from '../utils/message-rows';
 
 /** Conversations kept in memory besides the open one: switching back is instant. */
 export const MAX_CACHED_CONVERSATIONS = 6;
 
 export class ConversationMessages {
   #messages = $state.raw<readonly Message[]>([]);
-  // An index rebuilt with every new array, never mutated in place: no reactivity needed.
-  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- replaced wholesale, never observed
+  // Id → position in #messages, kept in step with every new array (rebuilt when positions move,
+  // extended by an append). Never read by a template or effect: no reactivity needed.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- never observed
   #indexById = new Map<string, number>();
   #cursor: string | undefined;
   #hasMore = $state(true);
@@ -25,7 +26,11 @@ export class ConversationMessages {
   #atBottom = $state(true);
   #pendingUnread = 0;
 
-  readonly rows: readonly Row[] = $derived(buildRows(this.#messages, { newMarkerBefore: this.#newMarkerBefore, atStart: this.#loaded && !this.#hasMore }));
+  readonly #rowCache = new RowCache();
+
+  readonly rows: readonly Row[] = $derived(
+    buildRows(this.#messages, { newMarkerBefore: this.#newMarkerBefore, atStart: this.#loaded && !this.#hasMore }, this.#rowCache),
+  );
 
   constructor(readonly conversationId: string) {}
 
@@ -65,7 +70,9 @@ export class ConversationMessages {
   #set(messages: readonly Message[]): void {
     this.#messages = messages;
     // eslint-disable-next-line svelte/prefer-svelte-reactivity -- see #indexById
-    this.#indexById = new Map(messages.map((m, i) => [m.id, i]));
+    const index = new Map<string, number>();
+    for (let i = 0; i < messages.length; i++) index.set(messages[i]!.id, i);
+    this.#indexById = index;
   }
 
   startLoading(): void {
@@ -116,8 +123,14 @@ export class ConversationMessages {
     const last = this.#messages[this.#messages.length - 1];
     const next = [...this.#messages, message];
     // Clocks differ between peers: keep order by sentAt when one arrives "from the past".
-    if (last && message.sentAt < last.sentAt) next.sort((a, b) => a.sentAt - b.sentAt || a.id.localeCompare(b.id));
-    this.#set(next);
+    if (last && message.sentAt < last.sentAt) {
+      next.sort((a, b) => a.sentAt - b.sentAt || a.id.localeCompare(b.id));
+      this.#set(next);
+    } else {
+      // The common case: nothing moved, so the index gains one entry instead of being rebuilt.
+      this.#messages = next;
+      this.#indexById.set(message.id, next.length - 1);
+    }
     if (message.direction === 'in' && !this.#atBottom) {
       this.#newMarkerBefore ??= message.id;
       this.#unseen++;

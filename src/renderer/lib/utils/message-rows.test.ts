@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../../../shared';
-import { buildRows, dayKey, estimateRowHeight } from './message-rows';
+import { buildRows, dayKey, estimateRowHeight, RowCache } from './message-rows';
 
 const id = (n: number) => n.toString(16).padStart(32, '0');
 function msg(n: number, at: Date, direction: 'in' | 'out' = 'in'): Message {
@@ -55,10 +55,46 @@ describe('message rows', () => {
     expect(rows.filter((r) => r.kind === 'message').map((r) => (r.kind === 'message' ? r.continued : null))).toEqual([false, true, false, false]);
   });
 
+  it('gives unchanged messages their previous row objects back, and changed ones new rows', () => {
+    const cache = new RowCache();
+    const older = msg(1, new Date(2025, 0, 1, 9, 0));
+    const messages = [2, 3, 4].map((n) => msg(n, new Date(2025, 0, 1, 10, n)));
+    const first = buildRows(messages, {}, cache);
+    const delivered = { ...messages[2]!, state: 'read' as const };
+    const second = buildRows([older, messages[0]!, messages[1]!, delivered], {}, cache);
+    // A page of older messages arrived and the newest message was read.
+    expect(second.map((r) => r.key)).toEqual(['day:2025-1-1', id(1), id(2), id(3), id(4)]);
+    expect(second[2]).toBe(first[1]);
+    expect(second[3]).toBe(first[2]);
+    expect(second[4]).not.toBe(first[3]);
+    expect(second[4]).toEqual({ ...first[3], message: delivered });
+    // The day now starts at the older message: same key, new time, a new row.
+    expect(second[0]).toEqual({ kind: 'day', key: 'day:2025-1-1', at: older.sentAt });
+    // A message whose grouping changed gets a new row too.
+    const regrouped = buildRows([messages[1]!], {}, cache)[1]!;
+    expect(regrouped).not.toBe(first[2]);
+    expect(regrouped).toMatchObject({ key: id(3), continued: false });
+  });
+
+  it('splits days at local midnight across a month end and a leap day', () => {
+    const keys = buildRows([
+      msg(1, new Date(2024, 1, 28, 23, 59, 59, 999)),
+      msg(2, new Date(2024, 1, 29, 0, 0)),
+      msg(3, new Date(2024, 1, 29, 23, 59)),
+      msg(4, new Date(2024, 2, 1, 0, 0)),
+    ])
+      .filter((r) => r.kind === 'day')
+      .map((r) => r.key);
+    expect(keys).toEqual(['day:2024-2-28', 'day:2024-2-29', 'day:2024-3-1']);
+  });
+
   it('estimates taller rows for longer text', () => {
     const [, short] = buildRows([msg(1, new Date(2025, 0, 1))]);
     const long = buildRows([{ ...msg(2, new Date(2025, 0, 1)), body: 'x'.repeat(2000) }])[1]!;
     expect(estimateRowHeight(long)).toBeGreaterThan(estimateRowHeight(short!));
+    const lines = (n: number) => estimateRowHeight(buildRows([{ ...msg(3, new Date(2025, 0, 1)), body: 'x\n'.repeat(n) }])[1]!);
+    expect(lines(3)).toBe(lines(2) + 20);
+    expect(lines(5000)).toBe(lines(400));
     expect(dayKey(new Date(2024, 11, 31, 23, 0).getTime())).toBe('2024-12-31');
   });
 });
