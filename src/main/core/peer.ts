@@ -3,55 +3,30 @@
  * together. Created by core.ts on create/unlock; everything here assumes an open store.
  */
 import { ApiFailure, type Conversation as ApiConversation, type Message as ApiMessage, type MessagePage, type NetworkStatus } from '../../shared';
-import { ParleyNetwork, type ConnectionPath, type DeliveryStatus } from '../net';
-import type { Contact, Device, Message as StoredMessage, Store } from '../store';
+import { ParleyNetwork } from '../net';
+import type { Store } from '../store';
 import { ContactBook } from './contacts/contact-book';
 import { clearDraft, draftField } from './drafts';
 import type { EventBus } from './events';
 import type { LocalIdentity } from './identity/local-identity';
-import { fromApiId, messageApiId, messageIdFromApi, toApiId } from './ids';
+import { fromApiId, messageIdFromApi, toApiId } from './ids';
+import { createInbound } from './messaging/inbound';
 import { MailboxFetcher } from './messaging/mailbox-fetcher';
 import { receiveFromMailbox } from './messaging/mailbox-inbox';
+import { decodeCursor, encodeCursor, messageDto, stateEvent } from './messaging/message-dto';
 import { Messenger } from './messaging/messenger';
 import { OutboxWorker, type OutboxMailbox } from './messaging/outbox-worker';
 import { checkRelays, ContactRelays, loadRelays, mailboxRelays, saveRelays } from './network/relay-config';
 import type { CoreOptions, Logger } from './types';
 
+export { messageDto } from './messaging/message-dto';
+
 /** Preview length in the conversation list: one line of a list row. */
 const PREVIEW_CHARS = 120;
 /** Addresses kept per device (a laptop has a few interfaces, each with TCP and WebSockets). */
 const MAX_REMEMBERED_ADDRESSES = 16;
-/**
- * How long delivery receipts wait to be sent together: a burst of incoming batches then costs
- * the sender one receipt exchange, not one per batch (the sender's "delivered" tick shows up
- * this much later, well under what a person notices).
- */
-const RECEIPT_LINGER_MS = 25;
 /** Prekey maintenance (rotation, refill) runs this often while the app is open. */
 const MAINTENANCE_INTERVAL_MS = 60 * 60_000;
-
-export function messageDto(m: StoredMessage): ApiMessage {
-  return {
-    id: messageApiId(m.messageId),
-    conversationId: toApiId(m.conversationId),
-    direction: m.direction,
-    body: m.body ?? '',
-    sentAt: m.sentAt,
-    ...(m.receivedAt !== undefined ? { receivedAt: m.receivedAt } : {}),
-    state: m.state,
-    ...(m.path ? { path: m.path } : {}),
-  };
-}
-
-function encodeCursor(c: { sentAt: number; messageId: Uint8Array }): string {
-  return `${c.sentAt}.${Buffer.from(c.messageId).toString('hex')}`;
-}
-
-function decodeCursor(cursor: string): { sentAt: number; messageId: Uint8Array } {
-  const m = /^(\d{1,16})\.([0-9a-f]{32})$/.exec(cursor);
-  if (!m) throw new ApiFailure('INVALID_ARGUMENT', 'bad cursor');
-  return { sentAt: Number(m[1]), messageId: new Uint8Array(Buffer.from(m[2] as string, 'hex')) };
-}
 
 export class Peer {
   readonly store: Store;
@@ -114,7 +89,7 @@ export class Peer {
         isBlocked: (peerId) => late.contacts?.isBlocked(peerId) ?? false,
         card: () => local.card(),
         introduce: async (peerId, envelope) => (late.contacts ? late.contacts.introduceIncoming(peerId, envelope) : 'rejected'),
-        deliver: async (peerId, envelopes, path) => receive(peerId, envelopes, path),
+        deliver: async (peerId, envelopes, path) => inbound.receive(peerId, envelopes, path),
         relaysOf: (peerId) => {
           const found = late.contacts?.deviceOf(peerId);
           return found ? contactRelays.of(found.device).map((r) => r.address) : [];
@@ -180,44 +155,7 @@ export class Peer {
     });
     late.contacts = c;
     late.outbox = o;
-
-    async function receive(peerId: string, envelopes: Uint8Array[], path: ConnectionPath): Promise<DeliveryStatus[]> {
-      const found = c.deviceOf(peerId);
-      if (!found) return envelopes.map(() => 'rejected');
-      return commit(found, envelopes, path);
-    }
-
-    async function commit(found: { device: Device; contact: Contact }, envelopes: Uint8Array[], path: ConnectionPath | 'mailbox'): Promise<DeliveryStatus[]> {
-      let result;
-      try {
-        result = m.receiveBatch(found.device, found.contact, envelopes, path);
-      } catch (error) {
-        log.error('receive failed', { error: error instanceof Error ? error.name : 'unknown' });
-        if (process.env.PARLEY_TEST_LOG) console.error(error);
-        throw error;
-      }
-      const { statuses, effects } = result;
-      // The batch committed without waiting for the disk: acknowledge and announce it only once durable.
-      await store.sync();
-      for (const message of effects.received) events.emit('message.received', { message: messageDto(message) });
-      for (const message of effects.stateChanged) events.emit('message.stateChanged', stateEvent(message));
-      for (const deviceId of effects.devicesWithOutbox) kickSoon(deviceId);
-      return statuses;
-    }
-
-    // Delivery receipts wait a moment, so a burst of incoming batches is answered by one
-    // receipt batch instead of one each; a message we send meanwhile takes them along.
-    const lingering = new Set<number>();
-    let lingerTimer: NodeJS.Timeout | undefined;
-    function kickSoon(deviceId: number): void {
-      lingering.add(deviceId);
-      lingerTimer ??= setTimeout(() => {
-        lingerTimer = undefined;
-        for (const id of lingering) o.kick(id);
-        lingering.clear();
-      }, RECEIPT_LINGER_MS);
-      lingerTimer.unref?.();
-    }
+    const inbound = createInbound({ store, messenger: m, deviceOf: (peerId) => c.deviceOf(peerId), events, log, kick: (deviceId) => o.kick(deviceId) });
 
     // Dial targets from the last run, so the outbox can reach contacts right away.
     for (const contact of store.contacts.list({ includeBlocked: false })) {
@@ -230,7 +168,7 @@ export class Peer {
       relays: () => mailboxRelays(store, now()),
       keyFor: (relayPeerId) => local.mailboxKey(relayPeerId),
       receive: (envelopes) =>
-        receiveFromMailbox({ senderOf: (e) => m.senderOf(e), admits: (p) => c.admits(p), introduce: (e) => c.introduceFromMailbox(e), commit: (f, e) => commit(f, e, 'mailbox'), log }, envelopes),
+        receiveFromMailbox({ senderOf: (e) => m.senderOf(e), admits: (p) => c.admits(p), introduce: (e) => c.introduceFromMailbox(e), commit: (f, e) => inbound.commit(f, e, 'mailbox'), log }, envelopes),
       log,
       ...(options.mailboxPollIntervalMs !== undefined ? { intervalMs: options.mailboxPollIntervalMs } : {}),
     });
@@ -368,13 +306,4 @@ export class Peer {
     }
     this.store.close();
   }
-}
-
-function stateEvent(message: StoredMessage) {
-  return {
-    messageId: messageApiId(message.messageId),
-    conversationId: toApiId(message.conversationId),
-    state: message.state,
-    ...(message.path ? { path: message.path } : {}),
-  };
 }

@@ -19,61 +19,35 @@
  * message twice (two relays, a re-deposit, or a direct resend), it keeps one: messages are
  * deduplicated by id and a replayed ratchet message is refused as a duplicate (and
  * acknowledged, so a direct resend of a message it already has finishes the item).
+ *
+ * This file walks the queue and sends batches; the numbers (retry timing, batch sizes, the
+ * re-deposit schedule) are in outbox-policy.ts, and what becomes of a batch the device did
+ * not take (backoff, deposits, re-deposits, giving up) is in deposit-policy.ts.
  */
 import type { ConnectionPath, DeliveryStatus } from '../../net';
-import { MSG_BATCH_HEADER_BYTES, MSG_ENVELOPE_OVERHEAD_BYTES, MSG_MAX_BATCH, MSG_MAX_REQUEST_BYTES } from '../../net';
-import { MAILBOX_TTL_MS } from '../../net/protocols/mailbox/constants';
+import { MSG_MAX_BATCH, MSG_MAX_REQUEST_BYTES } from '../../net';
 import type { OutboxItem, Store, Message as StoredMessage } from '../../store';
 import type { Logger } from '../types';
+import { DepositPolicy, type OutboxMailbox } from './deposit-policy';
+import { DIRECT_RESEND_AFTER_MS, fitBatch, MAILBOX_REDEPOSIT_AFTER_MS, RELAYED_BATCH_BYTES, RETRY_MAX_MS, retryDelay } from './outbox-policy';
 
-/** First retry after 1 s: a peer that just blinked (Wi-Fi roam) is back almost at once. */
-export const RETRY_BASE_MS = 1_000;
-/** At most every 5 min while a contact stays away: cheap, and mDNS/reconnects kick sooner. */
-export const RETRY_MAX_MS = 5 * 60_000;
+export {
+  DIRECT_RESEND_AFTER_MS,
+  MAILBOX_COPIES,
+  MAILBOX_FALLBACK_AFTER_MS,
+  MAILBOX_GIVE_UP_AFTER_MS,
+  MAILBOX_REDEPOSIT_AFTER_MS,
+  MAILBOX_REDEPOSIT_MAX_MS,
+  RELAYED_BATCH_BYTES,
+  RETRY_BASE_MS,
+  RETRY_MAX_MS,
+  redepositDelay,
+  retryDelay,
+} from './outbox-policy';
+export type { MailboxTarget, OutboxMailbox } from './deposit-policy';
+
 /** How many due items one pass looks at (the store caps a query at 200; the rest wait for the next pass). */
 const DUE_SCAN_LIMIT = 200;
-/**
- * A batch that has failed for this long while the device seemed reachable (a connection that
- * resets, a peer that refuses us for now) goes to the mailbox anyway: 10 s is a few retries
- * (1 s, 2 s, 4 s), long enough for a blink, short enough that a message is not stuck.
- */
-export const MAILBOX_FALLBACK_AFTER_MS = 10_000;
-/**
- * Relays each envelope is left on: two, so one relay that is down, full, or loses it does not
- * lose the message (issue 5, item 4); the recipient keeps one copy.
- */
-export const MAILBOX_COPIES = 2;
-/**
- * First re-deposit of a text message with no delivery receipt: 6 h. A recipient that is
- * online polls its mailboxes every few minutes and its receipt follows at once, so hours of
- * silence mean it is away or a relay lost every copy; depositing again costs one small
- * envelope per relay, and the recipient drops the duplicates by message id.
- */
-export const MAILBOX_REDEPOSIT_AFTER_MS = 6 * 60 * 60_000;
-/**
- * Longest wait between re-deposits: 4 days, well under the relays' MAILBOX_TTL_MS (14 days),
- * so a copy deposited after any loss is still on the relay when the next one goes up.
- */
-export const MAILBOX_REDEPOSIT_MAX_MS = 4 * 24 * 60 * 60_000;
-/**
- * No receipt this long after the first deposit: given up, the message shown failed with
- * Retry. The relays' TTL: the first copy is gone from every relay by then, and the few
- * re-deposits before it (6 h, 12 h, 1, 2, 4, 4 days) bound what one message costs.
- */
-export const MAILBOX_GIVE_UP_AFTER_MS = MAILBOX_TTL_MS;
-/**
- * A device we reach again gets the messages still waiting for its receipt resent directly,
- * but 10 s later: one that just fetched its mailbox is usually connecting to bring those very
- * receipts, and resending everything at once would cross them (and spend a relayed circuit's
- * data budget on duplicates). What is still unacknowledged after 10 s was most likely lost.
- */
-export const DIRECT_RESEND_AFTER_MS = 10_000;
-/**
- * Bytes per batch over a relayed connection: a relay cuts a circuit after
- * RELAY_CONNECTION_DATA_LIMIT_BYTES (128 KiB by default), so a full 1 MiB batch could never
- * cross one; a quarter of the limit lets a few batches through per circuit.
- */
-export const RELAYED_BATCH_BYTES = 32 * 1024;
 
 export interface OutboxTransport {
   send(peerId: string, envelopes: Uint8Array[]): Promise<DeliveryStatus[]>;
@@ -85,36 +59,9 @@ export interface OutboxTransport {
   ready?(deviceId: number): boolean;
 }
 
-/** A contact device's mailbox on one relay, from its card. */
-export interface MailboxTarget {
-  readonly relayAddress: string;
-  readonly mailboxId: Uint8Array;
-}
-
-/** Mailbox deposits, for devices that cannot be reached (ParleyNetwork in the app). */
-export interface OutboxMailbox {
-  /** The device's mailboxes, in the order its card names them; empty if it names none. */
-  targets(deviceId: number): MailboxTarget[];
-  /** Resolves once the relay stored the envelope; throws (MailboxError with a code, or a transport error) otherwise. */
-  deposit(target: MailboxTarget, envelope: Uint8Array): Promise<void>;
-}
-
-/** Relay refusals that concern one envelope only: the next may still be taken. */
-const PER_ENVELOPE_REFUSALS = new Set(['tooLarge', 'unavailable']);
 
 export interface OutboxEvents {
   stateChanged(message: StoredMessage): void;
-}
-
-/** Delay before attempt `attempts + 1`: exponential, capped, with ±50 % jitter so peers don't sync up. */
-export function retryDelay(attempts: number, random: () => number = Math.random): number {
-  const base = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(attempts, 20));
-  return Math.round(base * (0.5 + random()));
-}
-
-/** Wait before deposit number `deposits + 1` of an envelope already deposited `deposits` times. */
-export function redepositDelay(deposits: number, firstMs: number = MAILBOX_REDEPOSIT_AFTER_MS): number {
-  return Math.min(MAILBOX_REDEPOSIT_MAX_MS, firstMs * 2 ** Math.min(Math.max(deposits - 1, 0), 20));
 }
 
 export interface OutboxOptions {
@@ -122,18 +69,6 @@ export interface OutboxOptions {
   readonly redepositAfterMs?: number;
   /** Direct resend of deposited messages to a reachable device (default DIRECT_RESEND_AFTER_MS); tests shorten it. */
   readonly directResendAfterMs?: number;
-}
-
-/** The longest prefix of `items` (in order) that fits one msg request of `maxBytes` (always at least one item). */
-function fitBatch(items: OutboxItem[], maxBytes = MSG_MAX_REQUEST_BYTES): OutboxItem[] {
-  let size = MSG_BATCH_HEADER_BYTES;
-  let count = 0;
-  for (const item of items) {
-    size += MSG_ENVELOPE_OVERHEAD_BYTES + item.envelope.length;
-    if (size > maxBytes && (count > 0 || size > MSG_MAX_REQUEST_BYTES)) break;
-    count++;
-  }
-  return items.slice(0, count);
 }
 
 export class OutboxWorker {
@@ -150,8 +85,7 @@ export class OutboxWorker {
   /** Pending DIRECT_RESEND_AFTER_MS timers, per device. */
   readonly #resendTimers = new Map<number, NodeJS.Timeout>();
   readonly #directResendAfterMs: number;
-  readonly #mailbox: OutboxMailbox | undefined;
-  readonly #redepositAfterMs: number;
+  readonly #deposits: DepositPolicy;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
 
@@ -169,8 +103,15 @@ export class OutboxWorker {
     this.#events = events;
     this.#log = log;
     this.#now = now;
-    this.#mailbox = mailbox;
-    this.#redepositAfterMs = options.redepositAfterMs ?? MAILBOX_REDEPOSIT_AFTER_MS;
+    this.#deposits = new DepositPolicy({
+      store,
+      mailbox,
+      stateChanged: (message) => events.stateChanged(message),
+      log,
+      now,
+      stopped: () => this.#stopped,
+      redepositAfterMs: options.redepositAfterMs ?? MAILBOX_REDEPOSIT_AFTER_MS,
+    });
     this.#directResendAfterMs = options.directResendAfterMs ?? DIRECT_RESEND_AFTER_MS;
   }
 
@@ -286,7 +227,7 @@ export class OutboxWorker {
       await this.#store.sync();
       statuses = await this.#transport.send(peerId, items.map((i) => i.envelope));
     } catch (error) {
-      return this.#notSent(deviceId, items, error instanceof Error ? error.name : 'unknown');
+      return this.#deposits.notSent(deviceId, items, error instanceof Error ? error.name : 'unknown');
     }
     const path = this.#transport.pathTo(peerId) ?? 'direct';
     const changed: StoredMessage[] = [];
@@ -316,113 +257,4 @@ export class OutboxWorker {
     return statuses.every((s) => s !== 'retry');
   }
 
-  /**
-   * The device did not take the batch. Items never deposited go to the mailboxes if the device
-   * is unreachable or they are overdue, else back off; deposited ones are deposited again once
-   * due, expired past MAILBOX_GIVE_UP_AFTER_MS, and otherwise left waiting for their receipt.
-   * True if nothing here waits for a retry, so the walk may go on to the next batch.
-   */
-  async #notSent(deviceId: number, items: OutboxItem[], error: string): Promise<boolean> {
-    const now = this.#now();
-    const fresh = items.filter((i) => i.depositedAt === undefined);
-    const expired = items.filter((i) => i.depositedAt !== undefined && now - i.depositedAt >= MAILBOX_GIVE_UP_AFTER_MS);
-    const again = items.filter((i) => i.depositedAt !== undefined && i.nextAttemptAt <= now && !expired.includes(i));
-    if (expired.length > 0) this.#expire(expired);
-    const toMailbox = this.#mailbox && (error === 'PeerUnreachableError' || this.#overdue(fresh)) ? fresh : [];
-    const waiting = fresh.filter((i) => !toMailbox.includes(i));
-    const deposits = this.#mailbox ? items.filter((i) => toMailbox.includes(i) || again.includes(i)) : [];
-    if (waiting.length > 0) {
-      this.#log.info('outbox batch not delivered; backing off', { error, items: waiting.length });
-      this.#backOff(waiting);
-    }
-    const deposited = deposits.length === 0 || (await this.#deposit(deviceId, deposits));
-    return deposited && waiting.length === 0;
-  }
-
-  /** No receipt within MAILBOX_GIVE_UP_AFTER_MS of the first deposit: failed, visibly, with Retry. */
-  #expire(items: OutboxItem[]): void {
-    const changed: StoredMessage[] = [];
-    this.#store.transaction(() => {
-      for (const item of items) {
-        if (!this.#store.outbox.expire(item.id)) continue;
-        if (this.#store.messages.updateState(item.messageId, 'failed')) {
-          const m = this.#store.messages.get(item.messageId);
-          if (m?.kind === 'text') changed.push(m);
-        }
-      }
-    });
-    this.#log.info('outbox gave up on deposited messages with no receipt', { items: items.length });
-    for (const m of changed) this.#events.stateChanged(m);
-  }
-
-  /** The batch has been failing for MAILBOX_FALLBACK_AFTER_MS (its first item is the oldest). */
-  #overdue(items: OutboxItem[]): boolean {
-    const first = items[0];
-    return first !== undefined && first.attempts > 0 && this.#now() - first.createdAt >= MAILBOX_FALLBACK_AFTER_MS;
-  }
-
-  /**
-   * Leaves the batch in the device's mailboxes: relay by relay in card order, each envelope
-   * until MAILBOX_COPIES relays hold it. Within a relay the envelopes go in order; a refusal
-   * of the whole relay (full, rate-limited, unreachable) moves on to the next relay. Envelopes
-   * no relay took back off like a failed send. A deposited text message stays in the outbox
-   * for its receipt (next deposit at redepositDelay); anything else is done. True if every
-   * envelope was deposited.
-   */
-  async #deposit(deviceId: number, items: OutboxItem[]): Promise<boolean> {
-    const mailbox = this.#mailbox as OutboxMailbox;
-    const copies = new Map<number, number>(items.map((i) => [i.id, 0]));
-    let relays = 0;
-    for (const target of mailbox.targets(deviceId)) {
-      const wanted = items.filter((i) => (copies.get(i.id) ?? 0) < MAILBOX_COPIES);
-      if (wanted.length === 0) break;
-      relays++;
-      for (const item of wanted) {
-        if (this.#stopped) break;
-        try {
-          await mailbox.deposit(target, item.envelope);
-          copies.set(item.id, (copies.get(item.id) ?? 0) + 1);
-        } catch (error) {
-          const code = (error as { code?: unknown }).code;
-          if (error instanceof Error && error.name === 'MailboxError' && typeof code === 'string' && PER_ENVELOPE_REFUSALS.has(code)) continue;
-          this.#log.info('mailbox deposit failed; trying the next relay', { error: error instanceof Error ? error.name : 'unknown', ...(typeof code === 'string' ? { code } : {}) });
-          break;
-        }
-      }
-    }
-    const deposited = items.filter((i) => (copies.get(i.id) ?? 0) > 0);
-    const left = items.filter((i) => (copies.get(i.id) ?? 0) === 0);
-    if (!this.#store.isOpen) return false;
-    const changed: StoredMessage[] = [];
-    const now = this.#now();
-    this.#store.transaction(() => {
-      for (const item of deposited) {
-        const message = this.#store.messages.get(item.messageId);
-        if (message?.kind === 'text') {
-          // Never past the give-up time: that pass expires it instead of depositing again.
-          const giveUpAt = (item.depositedAt ?? now) + MAILBOX_GIVE_UP_AFTER_MS;
-          this.#store.outbox.markDeposited(item.id, Math.min(now + redepositDelay(item.deposits + 1, this.#redepositAfterMs), giveUpAt), now);
-        } else {
-          this.#store.outbox.acknowledge(item.messageId, item.deviceId);
-        }
-        if (this.#store.messages.updateState(item.messageId, 'sent', { path: 'mailbox', now })) {
-          const m = this.#store.messages.get(item.messageId);
-          if (m?.kind === 'text') changed.push(m);
-        }
-      }
-    });
-    for (const m of changed) this.#events.stateChanged(m);
-    if (left.length > 0) {
-      this.#log.info('outbox batch not deposited; backing off', { items: left.length, relays });
-      this.#backOff(left);
-    }
-    return left.length === 0;
-  }
-
-  #backOff(items: OutboxItem[]): void {
-    const now = this.#now();
-    this.#store.transaction(() => {
-      for (const item of items) this.#store.outbox.markAttempt(item.id, now + retryDelay(item.attempts));
-    });
-  }
 }
