@@ -200,6 +200,24 @@ describe('contact book - introductions through mailboxes', () => {
     expect(carol.book.ready(carolDevice)).toBe(true);
   });
 
+  it('introductions - every attempt sends the same envelope: the session steps once, however long the contact stays away', async () => {
+    const alice = await party('Alice', { relays: await relayAddresses(1) });
+    const sent: Uint8Array[] = [];
+    const bob = await party('Bob', {
+      introduce: async (_peerId, envelope) => {
+        sent.push(envelope);
+        return 'rejected';
+      },
+    });
+    await bob.book.addFromInvite(alice.local.inviteLink());
+    for (let i = 0; i < 3; i++) await bob.book.discovered(alice.local.peerId);
+    expect(sent.length).toBeGreaterThanOrEqual(3);
+    for (const envelope of sent) expect(Buffer.from(envelope).equals(Buffer.from(sent[0] as Uint8Array))).toBe(true);
+    // Alice takes the copy that finally reaches her (as an accepted contact: the invite).
+    expect(await alice.book.introduceFromMailbox(sent.at(-1) as Uint8Array)).toEqual({ status: 'stored' });
+    expect(alice.store.contacts.list()[0]?.requestState).toBe('accepted');
+  });
+
   it('introductions - a stranger with a wrong invite secret becomes a request, never a contact; junk and a stranger’s plain message are refused', async () => {
     const relays = await relayAddresses(1);
     const alice = await party('Alice', { relays });

@@ -6,8 +6,11 @@
  * other messages to them wait behind it (the outbox asks `ready`): they can open those only
  * after it, and from a mailbox they take nothing from a stranger.
  *
- * One attempt at a time per contact, each with a freshly encrypted envelope (a used message
- * key is never reused; the contact drops a second copy of the same session's introduction):
+ * One attempt at a time per contact. The envelope is encrypted once and kept with what is
+ * owed, and every attempt sends those same bytes (ARCHITECTURE.md §6: the identical ciphertext
+ * is resent): encrypting afresh per attempt would step the sending chain each time, and after
+ * MAX_FORWARD_JUMP attempts the contact could no longer open it. The contact recognises a
+ * repeated copy by its session's base key and answers as it did the first time.
  *
  *   1. /parley/hello INTRODUCE, when the contact can be reached: its answer says whether it
  *      accepted us (an invite), took a request (pending) or refused;
@@ -33,8 +36,11 @@ const PENDING_INTRO = (contactId: number) => `intro.pending.${contactId}`;
  * the introduction again; a contact that does not answer must not hold up quitting.
  */
 export const STOP_GRACE_MS = 2_000;
+/** Settings key of the owed introduction's envelope, once encrypted (value: `<device id>:<base64>`). */
+const INTRO_ENVELOPE = (contactId: number) => `intro.envelope.${contactId}`;
 /** An invite secret as stored: 16 bytes in hex (contacts/card.ts INVITE_SECRET_BYTES). */
 const SECRET_HEX = /^[0-9a-f]{32}$/;
+const SAVED_ENVELOPE = /^([1-9][0-9]{0,15}):([A-Za-z0-9+/]+={0,2})$/;
 
 /** Why an introduction that reached us was refused; logged as such, never with the sender. */
 export type IntroductionRefusal =
@@ -110,6 +116,7 @@ export class Introductions {
    * contact's messages held behind it may go.
    */
   forget(contactId: number): void {
+    this.#store.settings.delete(INTRO_ENVELOPE(contactId));
     if (this.#store.settings.delete(PENDING_INTRO(contactId))) this.#store.outbox.releaseForContact(contactId);
     this.#failures.delete(contactId);
     clearTimeout(this.#timers.get(contactId));
@@ -165,8 +172,22 @@ export class Introductions {
     return attempt;
   }
 
+  /**
+   * The introduction's envelope for this device: the one encrypted by an earlier attempt, or
+   * encrypted now and kept in the same transaction as the session step it took.
+   */
+  #envelopeFor(contactId: number, device: Device, secret: Uint8Array | undefined): Uint8Array {
+    const saved = SAVED_ENVELOPE.exec(this.#store.settings.get(INTRO_ENVELOPE(contactId)) ?? '');
+    if (saved && Number(saved[1]) === device.id) return new Uint8Array(Buffer.from(saved[2] as string, 'base64'));
+    return this.#store.transaction(() => {
+      const envelope = this.#deps.encrypt(device, secret);
+      this.#store.settings.set(INTRO_ENVELOPE(contactId), `${device.id}:${Buffer.from(envelope).toString('base64')}`);
+      return envelope;
+    });
+  }
+
   async #attempt(contactId: number, device: Device, secret: Uint8Array | undefined): Promise<void> {
-    const envelope = this.#deps.encrypt(device, secret);
+    const envelope = this.#envelopeFor(contactId, device, secret);
     let outcome: IntroductionOutcome;
     try {
       const status = await this.#deps.introduce(device.peerId, envelope);

@@ -55,11 +55,16 @@ export function createInbound(deps: {
       throw error;
     }
     const { statuses, effects } = result;
-    // The batch committed without waiting for the disk: acknowledge and announce it only once durable.
-    await store.sync();
-    for (const message of effects.received) events.emit('message.received', { message: messageDto(message) });
-    for (const message of effects.stateChanged) events.emit('message.stateChanged', stateEvent(message));
-    for (const deviceId of effects.devicesWithOutbox) kickSoon(deviceId);
+    // The batch committed without waiting for the disk: acknowledged only once durable (the
+    // receipts it queued wait for the outbox's own sync). Announced in any case, since it is
+    // in the store now: a resend after a failed sync is a duplicate and announces nothing.
+    try {
+      await store.sync();
+    } finally {
+      for (const message of effects.received) events.emit('message.received', { message: messageDto(message) });
+      for (const message of effects.stateChanged) events.emit('message.stateChanged', stateEvent(message));
+      for (const deviceId of effects.devicesWithOutbox) kickSoon(deviceId);
+    }
     return statuses;
   }
 

@@ -192,6 +192,34 @@ describe('outbox - deposited, awaiting the delivery receipt', () => {
     expect(s.t.store.messages.get(s.messageIds[0] as Uint8Array)).toMatchObject({ state: 'sent', path: 'mailbox' });
   });
 
+  it('outbox - a reachable device answering "retry" to a due deposited item backs it off (no busy loop)', async () => {
+    const s = await setup({ sendError: unreachable(), relays: ['r1'], messages: 1 });
+    s.worker.kick(s.device.id);
+    await vi.waitFor(() => expect(s.deposits()).toEqual([1]));
+    // Due for its re-deposit while the device is reachable, but its store is busy.
+    s.t.clock.now += MAILBOX_REDEPOSIT_AFTER_MS;
+    s.net.error = undefined;
+    s.net.path = 'direct';
+    s.net.answer = 'retry';
+    const sendsBefore = s.sends.length;
+    s.worker.kick(s.device.id);
+    await vi.waitFor(() => expect(s.sends.length).toBeGreaterThan(sendsBefore));
+    await vi.waitFor(() => expect(s.t.store.outbox.pendingForDevice(s.device.id)[0]?.nextAttemptAt).toBeGreaterThan(s.t.clock.now));
+    expect(s.t.store.outbox.pendingForDevice(s.device.id)[0]).toMatchObject({ deposits: 1, depositedAt: s.t.clock.now - MAILBOX_REDEPOSIT_AFTER_MS });
+  });
+
+  it('outbox - when the store cannot make the batch durable, nothing leaves: no send, no deposit, backed off', async () => {
+    // Overdue for the mailbox fallback: before, a failed sync fell through to a deposit.
+    const s = await setup({ sendError: unreachable(), relays: ['r1'], messages: 1, createdAgoMs: MAILBOX_FALLBACK_AFTER_MS, attempts: 3 });
+    const sync = vi.spyOn(s.t.store, 'sync').mockRejectedValue(Object.assign(new Error('EIO'), { name: 'StoreError' }));
+    s.worker.kick(s.device.id);
+    await vi.waitFor(() => expect(s.t.store.outbox.pendingForDevice(s.device.id)[0]?.attempts).toBe(4));
+    expect(sync).toHaveBeenCalled();
+    expect(s.sends).toHaveLength(0);
+    expect(s.relays.deposits.size).toBe(0);
+    expect(s.t.store.outbox.pendingForDevice(s.device.id)[0]?.nextAttemptAt).toBeGreaterThan(s.t.clock.now);
+  });
+
   it('outbox - the delivery receipt ends it: an acknowledged item is deposited no more', async () => {
     const s = await setup({ sendError: unreachable(), relays: ['r1'], messages: 2 });
     s.worker.kick(s.device.id);

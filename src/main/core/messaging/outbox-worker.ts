@@ -218,19 +218,39 @@ export class OutboxWorker {
     }
   }
 
+  /** Moves the items' next attempt out by their backoff; a store that fails here too is logged only. */
+  #postpone(items: OutboxItem[]): void {
+    const now = this.#now();
+    try {
+      this.#store.transaction(() => {
+        for (const item of items) this.#store.outbox.markAttempt(item.id, now + retryDelay(item.attempts));
+      });
+    } catch (error) {
+      this.#log.warn('outbox backoff not recorded', { error: error instanceof Error ? error.name : 'unknown' });
+    }
+  }
+
   /** Sends one batch; true if the receiver (or its mailboxes) took it, so the next batch may follow at once. */
   async #sendBatch(deviceId: number, peerId: string, items: OutboxItem[]): Promise<boolean> {
-    let statuses: DeliveryStatus[];
     try {
       // Nothing leaves this machine (to the peer or a mailbox) before it is durable here: a
       // ratchet step lost to a power cut after its envelope went out would reuse a message key.
       await this.#store.sync();
+    } catch (error) {
+      // Not durable, so not sent anywhere — not even to a mailbox; tried again after a backoff.
+      this.#log.warn('outbox sync failed; not sending', { error: error instanceof Error ? error.name : 'unknown' });
+      this.#postpone(items);
+      return false;
+    }
+    let statuses: DeliveryStatus[];
+    try {
       statuses = await this.#transport.send(peerId, items.map((i) => i.envelope));
     } catch (error) {
       return this.#deposits.notSent(deviceId, items, error instanceof Error ? error.name : 'unknown');
     }
     const path = this.#transport.pathTo(peerId) ?? 'direct';
     const changed: StoredMessage[] = [];
+    const now = this.#now();
     this.#store.transaction(() => {
       items.forEach((item, i) => {
         const status = statuses[i];
@@ -246,10 +266,11 @@ export class OutboxWorker {
             const m = this.#store.messages.get(item.messageId);
             if (m?.kind === 'text') changed.push(m);
           }
-        } else if (item.depositedAt === undefined) {
-          this.#store.outbox.markAttempt(item.id, this.#now() + retryDelay(item.attempts));
+        } else if (item.depositedAt === undefined || item.nextAttemptAt <= now) {
+          // Backed off; a deposited item too once it is due, or it would be picked again at once.
+          this.#store.outbox.markAttempt(item.id, now + retryDelay(item.attempts));
         }
-        // A deposited item the device could not take now keeps its mailbox copy and schedule.
+        // A deposited item not yet due keeps its mailbox copy and its re-deposit schedule.
       });
       // Bookkeeping only: if a power cut loses it, the same envelopes are resent and deduplicated.
     }, { deferSync: true });
