@@ -55,16 +55,13 @@ export function createInbound(deps: {
       throw error;
     }
     const { statuses, effects } = result;
-    // The batch committed without waiting for the disk: acknowledged only once durable (the
-    // receipts it queued wait for the outbox's own sync). Announced in any case, since it is
-    // in the store now: a resend after a failed sync is a duplicate and announces nothing.
-    try {
-      await store.sync();
-    } finally {
-      for (const message of effects.received) events.emit('message.received', { message: messageDto(message) });
-      for (const message of effects.stateChanged) events.emit('message.stateChanged', stateEvent(message));
-      for (const deviceId of effects.devicesWithOutbox) kickSoon(deviceId);
-    }
+    // Committed: shown at once. A crash can no longer lose it; a power cut before the sync
+    // below could, but then the sender, never acknowledged, sends it again. Acknowledged only
+    // once durable (the receipts it queued wait for the outbox's own sync before they leave).
+    for (const message of effects.received) events.emit('message.received', { message: messageDto(message) });
+    for (const message of effects.stateChanged) events.emit('message.stateChanged', stateEvent(message));
+    for (const deviceId of effects.devicesWithOutbox) kickSoon(deviceId);
+    await store.sync();
     return statuses;
   }
 
