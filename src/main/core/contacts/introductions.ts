@@ -25,7 +25,8 @@
  */
 import type { IntroduceStatus } from '../../net';
 import type { Contact, Device, Store } from '../../store';
-import { MAILBOX_COPIES, retryDelay, type MailboxTarget } from '../messaging/outbox-worker';
+import type { MailboxTarget } from '../messaging/deposit-policy';
+import { MAILBOX_COPIES, retryDelay } from '../messaging/outbox-policy';
 import type { Logger } from '../types';
 
 /** Settings key of an introduction still owed to a contact (value: invite secret hex or ''). */
