@@ -21,7 +21,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MSG_PROTOCOL } from '../src/main/net/protocols/msg/constants';
-import { latencyPhases, spanTotals } from './lib/net-analysis';
+import { latencyPhases, spanTotals, syncTotals } from './lib/net-analysis';
 import { describeEnvironment, MachineMeter } from './lib/net-env';
 import { PeerProcess, type Commands } from './lib/net-ipc';
 import { round, steadyRate, summarize } from './lib/net-stats';
@@ -184,6 +184,7 @@ async function throughput(alice: PeerProcess, bob: PeerProcess, conversationId: 
       msg_requests: spanTotals(a.spans, 'msg.request'),
       other_transactions: spanTotals(a.spans, 'other.txn'),
       receipt_batches_received: spanTotals(a.spans, 'recv.store'),
+      syncs: syncTotals(a.spans),
       commits: a.commits,
     },
     receiver: {
@@ -191,6 +192,7 @@ async function throughput(alice: PeerProcess, bob: PeerProcess, conversationId: 
       receive_store: spanTotals(b.spans, 'recv.store'),
       receipt_requests: spanTotals(b.spans, 'msg.request'),
       other_transactions: spanTotals(b.spans, 'other.txn'),
+      syncs: syncTotals(b.spans),
       commits: b.commits,
     },
     msg_service: { sender: a.services[MSG_PROTOCOL] ?? null, receiver: b.services[MSG_PROTOCOL] ?? null },
@@ -225,6 +227,7 @@ async function coreBenchmark() {
     const quietSends = await oneAtATime(alice, bob, aliceConversation, 'quiet#', CONFIG.quietMessages, true);
     const [aQuiet, bQuiet] = await Promise.all([alice.call('probe.take', {}), bob.call('probe.take', {})]);
     const quiet = summarize(quietSends.map((s) => (s.received - s.t0) / 1e6));
+    const quietPhases = latencyPhases(quietSends, aQuiet.spans, bQuiet.spans, MSG_PROTOCOL);
     log(`cores: quiet latency p50 ${quiet.p50} ms, p99 ${quiet.p99} ms`);
 
     const pipelined = await throughput(alice, bob, aliceConversation, 'tp#', CONFIG.window);
@@ -238,9 +241,19 @@ async function coreBenchmark() {
         delivered_receipt_ms: summarize(sends.map((s, i) => ((delivered.times[i] as number) - s.t0) / 1e6)),
         where_time_goes: latencyPhases(sends, aLat.spans, bLat.spans, MSG_PROTOCOL),
         quiet_latency_ms: quiet,
-        quiet_where_time_goes: latencyPhases(quietSends, aQuiet.spans, bQuiet.spans, MSG_PROTOCOL).phases_ms,
-        sender: { cpu_ms_per_msg: cpuPerMessage(aLat, sends.length), commits: aLat.commits, msg_requests: spanTotals(aLat.spans, 'msg.request') },
-        receiver: { cpu_ms_per_msg: cpuPerMessage(bLat, sends.length), commits: bLat.commits },
+        quiet_where_time_goes: {
+          matched: quietPhases.matched,
+          unmatched: quietPhases.unmatched,
+          phases_ms: quietPhases.phases_ms,
+          after_event_ms: quietPhases.after_event_ms,
+        },
+        sender: {
+          cpu_ms_per_msg: cpuPerMessage(aLat, sends.length),
+          commits: aLat.commits,
+          syncs: syncTotals(aLat.spans),
+          msg_requests: spanTotals(aLat.spans, 'msg.request'),
+        },
+        receiver: { cpu_ms_per_msg: cpuPerMessage(bLat, sends.length), commits: bLat.commits, syncs: syncTotals(bLat.spans) },
         msg_service: { sender: aLat.services[MSG_PROTOCOL] ?? null, receiver: bLat.services[MSG_PROTOCOL] ?? null },
         core_log: { sender: aLat.logs, receiver: bLat.logs },
         other_load_cores: latencyOther ?? null,

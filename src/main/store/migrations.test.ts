@@ -77,6 +77,14 @@ const FIXTURES: Record<number, { seed: (d: Db) => void; check: (d: Db) => void }
       expect(d.all('PRAGMA foreign_key_check')).toEqual([]);
     },
   },
+  3: {
+    seed: (d) => {
+      d.exec(`INSERT INTO seen_base_keys (base_key, seen_at) VALUES (x'${'33'.repeat(32)}', 77);`);
+    },
+    check: (d) => {
+      expect(d.get(`SELECT seen_at FROM seen_base_keys WHERE base_key = x'${'33'.repeat(32)}'`)?.seen_at).toBe(77);
+    },
+  },
 };
 
 describe('migrations', () => {
@@ -105,7 +113,7 @@ describe('migrations', () => {
     });
   });
 
-  it('migration 1 - creates every table issue 3 needs', () => {
+  it('migrations - create every table the store needs', () => {
     migrate(db);
     expect(tables(db)).toEqual(
       [
@@ -117,6 +125,7 @@ describe('migrations', () => {
         'messages',
         'one_time_prekeys',
         'outbox',
+        'seen_base_keys',
         'sessions',
         'settings',
         'signed_prekeys',
@@ -158,6 +167,16 @@ describe('migrations', () => {
     db.exec("UPDATE messages SET envelope_digest = zeroblob(16) WHERE body = 'hello'");
     db.exec("DELETE FROM messages WHERE message_id = x'01010101010101010101010101010101'");
     expect(db.get('SELECT count(*) AS n FROM outbox')?.n).toBe(0);
+  });
+
+  it('migration 3 - remembers the base key of every session already stored, and only 32-byte keys', () => {
+    migrate(db, MIGRATIONS, 2);
+    FIXTURES[1]?.seed(db);
+    db.exec(`INSERT INTO sessions (device_id, state, base_key, inbound_tag, outbound_tag, active, created_at, updated_at)
+      VALUES (3, x'01', x'${'ab'.repeat(32)}', x'${'01'.repeat(16)}', x'${'02'.repeat(16)}', 1, 123, 124);`);
+    expect(migrate(db, MIGRATIONS, 3)).toEqual([3]);
+    expect(db.all('SELECT hex(base_key) AS k, seen_at FROM seen_base_keys')).toEqual([{ k: 'AB'.repeat(32), seen_at: 123 }]);
+    expect(() => db.exec("INSERT INTO seen_base_keys (base_key, seen_at) VALUES (x'00', 1)")).toThrow();
   });
 
   it('migrations - running again is a no-op', () => {

@@ -213,9 +213,25 @@ ALTER TABLE messages ADD COLUMN envelope_digest BLOB CHECK (envelope_digest IS N
 CREATE INDEX messages_envelope ON messages (envelope_digest) WHERE envelope_digest IS NOT NULL;
 `;
 
+/**
+ * Version 3: every X3DH base key a session was ever started from, kept as long as a prekey
+ * message could still be opened (signed prekey lifetime + grace; pruned by prekey
+ * maintenance). Sessions are archived and pruned sooner, so without this a relay that kept an
+ * old first message could serve it again and make a long-replaced session the active one.
+ */
+const SCHEMA_V3_SEEN_BASE_KEYS = `
+CREATE TABLE seen_base_keys (
+  base_key BLOB    PRIMARY KEY CHECK (length(base_key) = 32),
+  seen_at  INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX seen_base_keys_age ON seen_base_keys (seen_at);
+INSERT OR IGNORE INTO seen_base_keys (base_key, seen_at) SELECT base_key, created_at FROM sessions;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', up: (db) => db.exec(SCHEMA_V1) },
   { version: 2, name: 'outbox keeps deposited envelopes', up: (db) => db.exec(SCHEMA_V2_OUTBOX_DEPOSITS) },
+  { version: 3, name: 'seen X3DH base keys', up: (db) => db.exec(SCHEMA_V3_SEEN_BASE_KEYS) },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.length === 0 ? 0 : (MIGRATIONS[MIGRATIONS.length - 1] as Migration).version;

@@ -178,6 +178,20 @@ describe('sessions', () => {
     outboundTag: randomId(),
   });
 
+  it('sessions - every base key a session started from is remembered after the session is gone, until forgotten by age', () => {
+    const { device } = addContactWithDevice(t.store);
+    const input = newSession(device.id);
+    const session = t.store.sessions.create(input, 1_000);
+    expect(t.store.sessions.baseKeySeen(input.baseKey)).toBe(true);
+    expect(t.store.sessions.baseKeySeen(randomKey())).toBe(false);
+    t.store.sessions.remove(session.id);
+    expect(t.store.sessions.baseKeySeen(input.baseKey)).toBe(true);
+    expect(t.store.sessions.forgetBaseKeysBefore(1_000)).toBe(0);
+    expect(t.store.sessions.forgetBaseKeysBefore(1_001)).toBe(1);
+    expect(t.store.sessions.baseKeySeen(input.baseKey)).toBe(false);
+    expect(() => t.store.sessions.baseKeySeen(Uint8Array.of(1))).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+  });
+
   it('sessions - found by inbound tag (active or archived), by device and by contact; updated in place', () => {
     const { contact, device } = addContactWithDevice(t.store);
     const first = t.store.sessions.create(newSession(device.id, 1));

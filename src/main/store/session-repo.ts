@@ -91,6 +91,8 @@ export class SessionRepo {
         [deviceId, state, baseKey, inboundTag, outboundTag, now, now],
       );
       const id = int(inserted as Row, 'id');
+      // Remembered beyond the session's own life: a replayed first message must not start it again.
+      this.#db.run('INSERT OR IGNORE INTO seen_base_keys (base_key, seen_at) VALUES (?, ?)', [baseKey, now]);
       this.#db.run(
         `DELETE FROM sessions WHERE device_id = ? AND active = 0 AND id NOT IN (
            SELECT id FROM sessions WHERE device_id = ? AND active = 0 ORDER BY updated_at DESC, id DESC LIMIT ?)`,
@@ -157,6 +159,21 @@ export class SessionRepo {
     checkBytes(baseKey, 'base key', PUBLIC_KEY_BYTES);
     const row = this.#db.get(`${SELECT} WHERE s.device_id = ? AND s.base_key = ? ORDER BY s.id DESC LIMIT 1`, [deviceId, baseKey]);
     return row && fromRow(row);
+  }
+
+  /**
+   * A session was once started from this X3DH base key, even if it has since been archived
+   * away or its contact removed: a first message carrying it again is a replay.
+   */
+  baseKeySeen(baseKey: Uint8Array): boolean {
+    checkBytes(baseKey, 'base key', PUBLIC_KEY_BYTES);
+    return this.#db.get('SELECT 1 AS seen FROM seen_base_keys WHERE base_key = ?', [baseKey]) !== undefined;
+  }
+
+  /** Forgets base keys seen before `before`: their signed prekeys are deleted, so no replay can open. */
+  forgetBaseKeysBefore(before: number): number {
+    checkTime(before, 'before');
+    return this.#db.run('DELETE FROM seen_base_keys WHERE seen_at < ?', [before]);
   }
 
   /** Archives every session with the contact's devices (identity key changed, contact reset). */

@@ -218,6 +218,25 @@ describe('contact book - introductions through mailboxes', () => {
     expect(alice.store.contacts.list()[0]?.requestState).toBe('accepted');
   });
 
+  it('introductions - an old introduction served again after its session and contact are gone is refused as replayed', async () => {
+    const alice = await party('Alice', { relays: await relayAddresses(1) });
+    const sent: Uint8Array[] = [];
+    const bob = await party('Bob', {
+      introduce: async (_peerId, envelope) => {
+        sent.push(envelope);
+        return 'rejected';
+      },
+    });
+    await bob.book.addFromInvite(alice.local.inviteLink());
+    const copy = sent[0] as Uint8Array;
+    expect(await alice.book.introduceFromMailbox(copy)).toEqual({ status: 'stored' });
+    const [bobAtAlice] = alice.store.contacts.list();
+    alice.store.contacts.remove(bobAtAlice?.id as number);
+    expect(alice.store.contacts.list()).toEqual([]);
+    expect(await alice.book.introduceFromMailbox(copy)).toEqual({ status: 'rejected', reason: 'replayed' });
+    expect(alice.store.contacts.list()).toEqual([]);
+  });
+
   it('introductions - a stranger with a wrong invite secret becomes a request, never a contact; junk and a stranger’s plain message are refused', async () => {
     const relays = await relayAddresses(1);
     const alice = await party('Alice', { relays });

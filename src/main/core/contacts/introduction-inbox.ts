@@ -98,6 +98,8 @@ export class IntroductionInbox {
     const opened = openPrekeyEnvelope(spk, envelope);
     const repeated = this.#repeatedIntroduction(opened, peerId);
     if (repeated) return repeated;
+    // Its session is gone (archived away, or the contact removed): an old copy served again.
+    if (this.#store.sessions.baseKeySeen(opened.baseKey)) return refused('replayed');
     const opk = opened.oneTimePrekeyId === undefined ? undefined : this.#local.oneTimePrekey(opened.oneTimePrekeyId);
     const { session, plaintext, usedOneTimePrekeyId } = Session.respond(this.#local.identity, spk, opk, opened);
     const content = decodeContent(plaintext);

@@ -57,7 +57,9 @@ export type IntroductionRefusal =
   | 'device-of-another-contact'
   | 'blocked'
   /** A request beyond MAX_INCOMING_REQUESTS unanswered ones. */
-  | 'too-many-requests';
+  | 'too-many-requests'
+  /** Its session was started once already and is gone since: an old copy served again. */
+  | 'replayed';
 
 export type IntroductionResult =
   | { readonly status: 'accepted' | 'pending' }

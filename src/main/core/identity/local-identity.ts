@@ -26,6 +26,7 @@ import {
   ONE_TIME_PREKEY_BATCH,
   ONE_TIME_PREKEY_LOW_WATER,
   SIGNED_PREKEY_GRACE_MS,
+  SIGNED_PREKEY_ROTATION_MS,
   type IdentityKeyPair,
   type OneTimePrekey,
   type SignedPrekey,
@@ -172,6 +173,9 @@ export class LocalIdentity {
         break;
       }
     }
+    // A first message can be opened at most a signed prekey's lifetime plus its grace after it
+    // was made: base keys seen before that can no longer come back (replay protection).
+    store.sessions.forgetBaseKeysBefore(now - SIGNED_PREKEY_ROTATION_MS - SIGNED_PREKEY_GRACE_MS);
     if (store.prekeys.countFreshOneTime() < ONE_TIME_PREKEY_LOW_WATER) {
       const first = store.prekeys.allocateOneTimePrekeyIds(ONE_TIME_PREKEY_BATCH);
       const fresh = generateOneTimePrekeys(first, ONE_TIME_PREKEY_BATCH);

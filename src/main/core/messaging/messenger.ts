@@ -20,6 +20,7 @@ import {
   openPrekeyEnvelope,
   randomBytes,
   Session,
+  CryptoError,
 } from '../../../crypto';
 import type { DeliveryStatus, ConnectionPath } from '../../net';
 import { isStoreError, type Contact, type Device, type Message as StoredMessage, type Store } from '../../store';
@@ -318,6 +319,8 @@ export class Messenger {
     if (!equalBytes(opened.initiatorIdentity, contact.identityKey)) throw new ApiFailure('NOT_FOUND', 'prekey message from another identity');
     const existing = cache.byBaseKey(device.id, opened.baseKey);
     if (existing) return { content: decodeContent(existing.decryptPrekey(opened)), session: existing };
+    // Its session is gone (archived away): an old first message served again, e.g. by a relay.
+    if (this.#store.sessions.baseKeySeen(opened.baseKey)) throw new CryptoError('DUPLICATE_MESSAGE', 'replayed first message');
     const opk = opened.oneTimePrekeyId === undefined ? undefined : this.#local.oneTimePrekey(opened.oneTimePrekeyId);
     const result = Session.respond(this.#local.identity, spk, opk, opened);
     if (result.usedOneTimePrekeyId !== undefined) this.#store.prekeys.consumeOneTime(result.usedOneTimePrekeyId);

@@ -133,6 +133,21 @@ describe('messenger - deposited messages and receipts', () => {
     expect(receiptsFor()).toBe(1);
   });
 
+  it('messenger - a first message served again after its session was archived away starts nothing', async () => {
+    const { alice, bob } = await pair();
+    alice.messenger.sendText(alice.contact, alice.conversationId, 'first');
+    const [first] = drain(alice) as [Uint8Array];
+    expect(bob.messenger.receiveBatch(bob.device, bob.contact, [first], 'mailbox').statuses).toEqual(['stored']);
+    const session = bob.store.sessions.getActiveForDevice(bob.device.id);
+    expect(session).toBeDefined();
+    // Archived and pruned (five newer sessions later, say): only the seen base key is left.
+    bob.store.sessions.remove(session?.id as number);
+    const replay = bob.messenger.receiveBatch(bob.device, bob.contact, [first], 'mailbox');
+    expect(replay.statuses).toEqual(['stored']);
+    expect(replay.effects.received).toEqual([]);
+    expect(bob.store.sessions.getActiveForDevice(bob.device.id)).toBeUndefined();
+  });
+
   it('messenger - a read receipt ends it too when the delivery receipt was lost', async () => {
     const { alice, bob } = await pair();
     const sent = alice.messenger.sendText(alice.contact, alice.conversationId, 'read me');
