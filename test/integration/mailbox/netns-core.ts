@@ -24,11 +24,14 @@ const { values } = parseArgs({
   options: {
     data: { type: 'string' },
     listen: { type: 'string', multiple: true },
+    // How often the core fetches its mailboxes (the app's default is two minutes).
+    'mailbox-poll-ms': { type: 'string' },
   },
 });
 if (values.data === undefined) throw new Error('--data is required');
 const dataDir = values.data;
 const listen = values.listen ?? [];
+const mailboxPollIntervalMs = values['mailbox-poll-ms'] === undefined ? undefined : Number(values['mailbox-poll-ms']);
 
 const log: Logger = process.env.PARLEY_TEST_LOG
   ? { info: (m, f) => console.error(m, f ?? ''), warn: (m, f) => console.error(m, f ?? ''), error: (m, f) => console.error(m, f ?? '') }
@@ -42,7 +45,7 @@ let core: Core | undefined;
 let unsubscribe: (() => void) | undefined;
 
 async function open(): Promise<Core> {
-  const started = await startCore({ dataDir, listen, lan: false, log });
+  const started = await startCore({ dataDir, listen, lan: false, log, ...(mailboxPollIntervalMs ? { mailboxPollIntervalMs } : {}) });
   unsubscribe = started.events.subscribe((event, payload) => write({ event, payload }));
   core = started;
   return started;
