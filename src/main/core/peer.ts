@@ -97,7 +97,7 @@ export class Peer {
         // Back on a relay after being away from it: mail may have been left there meanwhile.
         // The UI learns of the reservation at once (network panel, settings), without polling.
         relayReserved: (relayPeerId) => {
-          void late.mailboxes?.fetch(relayPeerId);
+          late.mailboxes?.reservationBack(relayPeerId);
           if (late.peer) events.emit('network.status', late.peer.networkStatus());
         },
         peerDiscovered: (peerId) => void late.contacts?.discovered(peerId),

@@ -191,7 +191,8 @@ describe.skipIf(reason !== undefined)('mailbox - A and B in separate namespaces,
     dirs.push(relay.dir);
     await relay.start();
     // When B is back, A's reservation on the restarted relay may not be yet, so B's receipts
-    // correctly go to A's mailbox: A fetches every second here instead of every two minutes.
+    // correctly go to A's mailbox: A polls every second here (the app: 10 s after its
+    // reservation returns, then every two minutes).
     alice = new NsCore('alice', NS.a, `/ip4/${ADDR.a}/tcp/0`, ['--mailbox-poll-ms', String(FAST_POLL_MS)]);
     bob = new NsCore('bob', NS.b, `/ip4/${ADDR.b}/tcp/0`);
     for (const core of [alice, bob]) {

@@ -49,8 +49,9 @@ describe('mailbox - offline delivery through a relay', () => {
     const log = new LogCapture();
     const r = await relay(log);
     // B's receipts may go to A's mailbox too: when B is back, A's reservation on the restarted
-    // relay may not be, so B cannot reach A by circuit. The app fetches every two minutes;
-    // here A checks every second so the test waits for the behaviour, not for the interval.
+    // relay may not be, so B cannot reach A by circuit. The app fetches again 10 s after its
+    // reservation returns (RESERVATION_FOLLOW_UP_FETCH_MS) and every two minutes; here A polls
+    // every second so the test does not hang on when B's deposit lands against those.
     const alice = await peer('alice', { mailboxPollIntervalMs: FAST_POLL_MS });
     const bob = await peer('bob');
     await alice.useRelays([r.address]);

@@ -1,7 +1,7 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { initCrypto, randomBytes } from '../../../crypto';
 import { MailboxKey, type DeliveryStatus, type MailboxEnvelope } from '../../net';
-import { MailboxFetcher, type MailboxFetchNet } from './mailbox-fetcher';
+import { MailboxFetcher, RESERVATION_FOLLOW_UP_FETCH_MS, type MailboxFetchNet } from './mailbox-fetcher';
 
 beforeAll(async () => {
   await initCrypto();
@@ -38,7 +38,39 @@ function fetcher(fetched: MailboxEnvelope[], statusOf: (byte: number) => Deliver
   return { f, received, acked };
 }
 
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 describe('mailbox fetcher', () => {
+  it('mailbox fetcher - a reservation back on a relay fetches at once and once more a little later (mail left just after), never after stop', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let rounds = 0;
+    const { f } = fetcher([], () => 'stored', {
+      fetchMailbox: async () => {
+        rounds++;
+        return [];
+      },
+    });
+    f.reservationBack(RELAY.relayPeerId);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(rounds).toBe(1);
+    // Back again meanwhile: still one follow-up, counted from the latest.
+    f.reservationBack(RELAY.relayPeerId);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(rounds).toBe(2);
+    await vi.advanceTimersByTimeAsync(RESERVATION_FOLLOW_UP_FETCH_MS);
+    expect(rounds).toBe(3);
+    await vi.advanceTimersByTimeAsync(RESERVATION_FOLLOW_UP_FETCH_MS * 10);
+    expect(rounds).toBe(3);
+
+    f.reservationBack(RELAY.relayPeerId);
+    await vi.advanceTimersByTimeAsync(0);
+    await f.stop();
+    await vi.advanceTimersByTimeAsync(RESERVATION_FOLLOW_UP_FETCH_MS * 2);
+    expect(rounds).toBe(4);
+  });
+
   it('mailbox fetcher - receives in deposit order without repeats, then acknowledges what was stored or can never be', async () => {
     const { f, received, acked } = fetcher([envelope(3), envelope(1), envelope(2), envelope(3), envelope(4)], (b) =>
       b === 2 ? 'retry' : b === 4 ? 'rejected' : 'stored',

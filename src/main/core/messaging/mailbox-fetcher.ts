@@ -28,6 +28,14 @@ import type { Logger } from '../types';
 export const MAILBOX_POLL_INTERVAL_MS = 2 * 60_000;
 /** One fetch (all pages) or acknowledgement: a few 1 MiB pages over a slow link. */
 export const MAILBOX_FETCH_TIMEOUT_MS = 60_000;
+/**
+ * After a reservation on a relay comes back, its mailbox is fetched at once and once more
+ * this much later. Contacts that tried to reach us while it was down leave mail there within
+ * a second or two of their failed attempt, which can be just after it came back (after a
+ * relay restart, a returning contact's receipts arrive then): without the second fetch they
+ * would wait for the next poll, MAILBOX_POLL_INTERVAL_MS later.
+ */
+export const RESERVATION_FOLLOW_UP_FETCH_MS = 10_000;
 
 export interface MailboxFetchNet {
   fetchMailbox(relayAddress: string, key: MailboxKey, signal?: AbortSignal): Promise<MailboxEnvelope[]>;
@@ -53,6 +61,8 @@ export class MailboxFetcher {
   readonly #again = new Set<string>();
   readonly #shutdown = new AbortController();
   #poll: ReturnType<typeof setInterval> | undefined;
+  /** Follow-up fetches after a reservation came back, per relay (at most one each). */
+  readonly #followUps = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor(deps: MailboxFetcherDeps) {
     this.#deps = deps;
@@ -68,8 +78,23 @@ export class MailboxFetcher {
   /** Waits for fetches in flight to end (aborted), so the store can close after. */
   async stop(): Promise<void> {
     clearInterval(this.#poll);
+    for (const timer of this.#followUps.values()) clearTimeout(timer);
+    this.#followUps.clear();
     this.#shutdown.abort();
     await Promise.allSettled([...this.#running.values()]);
+  }
+
+  /** Our reservation on this relay is back: fetch now, and again RESERVATION_FOLLOW_UP_FETCH_MS later. */
+  reservationBack(relayPeerId: string): void {
+    if (this.#shutdown.signal.aborted) return;
+    void this.fetch(relayPeerId);
+    clearTimeout(this.#followUps.get(relayPeerId));
+    const timer = setTimeout(() => {
+      this.#followUps.delete(relayPeerId);
+      void this.fetch(relayPeerId);
+    }, RESERVATION_FOLLOW_UP_FETCH_MS);
+    timer.unref?.();
+    this.#followUps.set(relayPeerId, timer);
   }
 
   fetchAll(): void {
