@@ -137,6 +137,7 @@ export class MessageRepo {
     const sentAt = checkTime(message.sentAt, 'sent at');
     const receivedAt = checkTime(message.receivedAt, 'received at');
     const path = checkOneOf(message.path, PATHS, 'path');
+    const digest = message.envelopeDigest === undefined ? null : checkBytes(message.envelopeDigest, 'envelope digest', ENVELOPE_DIGEST_BYTES);
     return this.#db.transaction(() => {
       const member = this.#db.get(
         'SELECT 1 AS ok FROM conversations c JOIN devices d ON d.contact_id = c.contact_id WHERE c.id = ? AND d.id = ?',
@@ -145,10 +146,10 @@ export class MessageRepo {
       if (!member) throw new StoreError('NOT_FOUND', 'sender device in this conversation');
       const inserted = this.#db.run(
         `INSERT INTO messages (message_id, conversation_id, kind, direction, sender_device_id, sender_seq, body, refs,
-           sent_at, received_at, state, path, state_changed_at)
-         VALUES (?, ?, ?, 'in', ?, ?, ?, ?, ?, ?, 'delivered', ?, ?)
+           sent_at, received_at, state, path, state_changed_at, envelope_digest)
+         VALUES (?, ?, ?, 'in', ?, ?, ?, ?, ?, ?, 'delivered', ?, ?, ?)
          ON CONFLICT (message_id) DO NOTHING`,
-        [messageId, conversationId, message.kind, senderDeviceId, senderSeq, body, refs, sentAt, receivedAt, path, receivedAt],
+        [messageId, conversationId, message.kind, senderDeviceId, senderSeq, body, refs, sentAt, receivedAt, path, receivedAt, digest],
       );
       if (inserted === 0) return false;
       if (message.kind === 'text') {
@@ -249,16 +250,6 @@ export class MessageRepo {
         [target, path, now, id, ...from],
       ) > 0
     );
-  }
-
-  /**
-   * Remembers the digest of the envelope that brought an incoming message (16 bytes), so a
-   * resent copy of it, which the ratchet refuses as a duplicate, can be receipted again.
-   */
-  setEnvelopeDigest(messageId: Uint8Array, digest: Uint8Array): void {
-    const id = checkMessageId(messageId);
-    const d = checkBytes(digest, 'envelope digest', ENVELOPE_DIGEST_BYTES);
-    this.#db.run("UPDATE messages SET envelope_digest = ? WHERE message_id = ? AND direction = 'in'", [d, id]);
   }
 
   /** The incoming text message in `conversationId` that an envelope with this digest brought, if any. */

@@ -49,6 +49,8 @@ export interface IncomingMessage extends MessageContent {
   readonly sentAt: number;
   readonly receivedAt: number;
   readonly path: MessagePath;
+  /** Text only: the digest of the envelope that brought it, so a resent copy is recognised. */
+  readonly envelopeDigest?: Uint8Array;
 }
 
 export interface OutgoingMessage extends MessageContent {

@@ -2,58 +2,16 @@
  * The messenger between two real encrypted stores, with no network: what one side queues in
  * its outbox is handed to the other's receiveBatch, as /parley/msg would carry it.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { initCrypto, randomBytes } from '../../../crypto';
-import { fastTestWrapper, makeTestStore, removeTempDir, type TestStore } from '../../store/store.test-util';
+import { describe, expect, it } from 'vitest';
+import { randomBytes } from '../../../crypto';
+import { fastTestWrapper, type TestStore } from '../../store/store.test-util';
 import { openStore } from '../../store';
-import type { Contact, Device, Store } from '../../store';
 import { verifyCard } from '../contacts/card';
 import { LocalIdentity } from '../identity/local-identity';
 import { Messenger } from './messenger';
+import { now, pair, stores, useMessengerStores, type Side } from './messenger.test-util';
 
-const stores: TestStore[] = [];
-beforeAll(async () => {
-  await initCrypto();
-});
-afterEach(() => {
-  for (const s of stores.splice(0)) {
-    s.store.close();
-    removeTempDir(s.dir);
-  }
-});
-
-interface Side {
-  store: Store;
-  local: LocalIdentity;
-  messenger: Messenger;
-  contact: Contact;
-  device: Device;
-  conversationId: number;
-}
-
-let clock = 1_700_000_000_000;
-const now = () => clock++;
-
-async function side(name: string): Promise<{ store: Store; local: LocalIdentity }> {
-  const t = await makeTestStore();
-  stores.push(t);
-  return { store: t.store, local: await LocalIdentity.create(t.store, name, now) };
-}
-
-/** Alice and Bob as accepted contacts of each other, each holding the other's card. */
-async function pair(): Promise<{ alice: Side; bob: Side }> {
-  const a = await side('Alice');
-  const b = await side('Bob');
-  const link = (self: { store: Store; local: LocalIdentity }, other: LocalIdentity): Side => {
-    const card = verifyCard(other.card());
-    const contact = self.store.contacts.add({ identityKey: card.identityKey, displayName: card.displayName, requestState: 'accepted' });
-    const { device } = self.store.devices.saveCard({ contactId: contact.id, peerId: card.peerId, card: card.encoded, cardCreatedAt: card.createdAt });
-    const conversationId = self.store.conversations.getOrCreate(contact.id).id;
-    const messenger = new Messenger(self.store, self.local, now, { accepted: () => {}, profile: () => {} });
-    return { ...self, messenger, contact, device, conversationId };
-  };
-  return { alice: link(a, b.local), bob: link(b, a.local) };
-}
+useMessengerStores();
 
 /** Everything `from` has queued for its contact's device, oldest first. */
 function drain(from: Side): Uint8Array[] {

@@ -252,10 +252,7 @@ export class Messenger {
           try {
             const { content, session } = this.#decrypt(cache, device, contact, envelope);
             cache.markDirty(session);
-            const fresh = delivered.length;
-            this.#apply(content, device, contact, conversation.id, path, effects, delivered);
-            // A new text: remember its envelope, so a resent copy can be receipted again.
-            if (delivered.length > fresh) this.#store.messages.setEnvelopeDigest(content.id, envelopeDigest(envelope));
+            this.#apply(content, envelope, device, contact, conversation.id, path, effects, delivered);
             return 'stored' as const;
           } catch (error) {
             // The message was committed in an earlier batch; the sender may stop resending it.
@@ -330,6 +327,7 @@ export class Messenger {
 
   #apply(
     content: Content,
+    envelope: Uint8Array,
     device: Device,
     contact: Contact,
     conversationId: number,
@@ -350,6 +348,8 @@ export class Messenger {
           path,
           kind: 'text',
           body: content.body,
+          // Stored with it, so a resent copy (which the ratchet refuses) can be receipted again.
+          envelopeDigest: envelopeDigest(envelope),
         });
         if (isNew) {
           const stored = this.#store.messages.get(content.id);

@@ -3,54 +3,10 @@
  * receipt (issue 5: a relay may acknowledge a deposit and lose it). Two real encrypted stores,
  * no network: what one side queues is handed to the other's receiveBatch.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { initCrypto } from '../../../crypto';
-import { makeTestStore, removeTempDir, type TestStore } from '../../store/store.test-util';
-import type { Contact, Device, Store } from '../../store';
-import { verifyCard } from '../contacts/card';
-import { LocalIdentity } from '../identity/local-identity';
-import { Messenger } from './messenger';
+import { describe, expect, it } from 'vitest';
+import { clock, now, pair, useMessengerStores, type Side } from './messenger.test-util';
 
-const stores: TestStore[] = [];
-beforeAll(async () => {
-  await initCrypto();
-});
-afterEach(() => {
-  for (const s of stores.splice(0)) {
-    s.store.close();
-    removeTempDir(s.dir);
-  }
-});
-
-interface Side {
-  store: Store;
-  messenger: Messenger;
-  contact: Contact;
-  device: Device;
-  conversationId: number;
-}
-
-let clock = 1_700_000_000_000;
-const now = () => clock++;
-
-async function pair(): Promise<{ alice: Side; bob: Side }> {
-  const make = async (name: string) => {
-    const t = await makeTestStore();
-    stores.push(t);
-    return { store: t.store, local: await LocalIdentity.create(t.store, name, now) };
-  };
-  const a = await make('Alice');
-  const b = await make('Bob');
-  const link = (self: { store: Store; local: LocalIdentity }, other: LocalIdentity): Side => {
-    const card = verifyCard(other.card());
-    const contact = self.store.contacts.add({ identityKey: card.identityKey, displayName: card.displayName, requestState: 'accepted' });
-    const { device } = self.store.devices.saveCard({ contactId: contact.id, peerId: card.peerId, card: card.encoded, cardCreatedAt: card.createdAt });
-    const conversationId = self.store.conversations.getOrCreate(contact.id).id;
-    const messenger = new Messenger(self.store, self.local, now, { accepted: () => {}, profile: () => {} });
-    return { store: self.store, messenger, contact, device, conversationId };
-  };
-  return { alice: link(a, b.local), bob: link(b, a.local) };
-}
+useMessengerStores();
 
 /** What the outbox worker leaves after a relay accepted every pending envelope. */
 function depositAll(from: Side): Uint8Array[] {
@@ -129,7 +85,7 @@ describe('messenger - deposited messages and receipts', () => {
     expect(receiptsFor()).toBe(1);
     expect(receiptsFor()).toBe(0);
     expect(receiptsFor()).toBe(0);
-    clock += 11 * 60_000;
+    clock.now += 11 * 60_000;
     expect(receiptsFor()).toBe(1);
   });
 
